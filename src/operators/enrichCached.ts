@@ -1,0 +1,83 @@
+import { stepErrorFrom } from '../errors.js';
+import type { Stream } from '../stream.js';
+import { flatMapBatch } from './flatMapBatch.js';
+
+/**
+ * A cache whose entries expire after a time to live, filled by a getter on a miss.
+ *
+ * ## Example
+ * ```ts
+ * import { TTLCache } from 'weir/operators';
+ * const cache = new TTLCache((sym: string) => lookupPrice(sym), 60_000);
+ * cache.get('ACME');
+ * ```
+ */
+export class TTLCache<DV> {
+  private readonly entries = new Map<string, { value: DV; at: number }>();
+  /**
+   * @param getter fetches the value of a key on a miss or after expiry
+   * @param ttl how long an entry stays fresh, in ms
+   * @param now the clock, in ms since the Unix epoch
+   */
+  constructor(
+    private readonly getter: (key: string) => DV,
+    private readonly ttl: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The value of `key`, fetched again when missing or older than the TTL. */
+  get(key: string): DV {
+    const t = this.now();
+    const hit = this.entries.get(key);
+    if (hit && t - hit.at < this.ttl) return hit.value;
+    const value = this.getter(key);
+    this.entries.set(key, { value, at: t });
+    return value;
+  }
+
+  /** Drops `key`, so that the next `get` fetches it. */
+  remove(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+/**
+ * Enriches each item with data from a slow lookup, caching lookups for `ttl` ms.
+ *
+ * The cache is local to the run and not snapshotted: after a restart it fills again.
+ *
+ * ## Example
+ * ```ts
+ * import * as op from 'weir/operators';
+ * const priced = trades.pipe(
+ *   op.enrichCached('price', (sym: string) => prices[sym], (cache, t: { sym: string }) => ({ ...t, price: cache.get(t.sym) }), { ttl: 60_000 }),
+ * );
+ * ```
+ * @param stepId a step id unique in the flow
+ * @param getter fetches the value for a lookup key
+ * @param mapper from the cache and an item to the enriched item
+ * @param options `ttl` in ms; `now` to inject a clock
+ * @returns a pipeable operator
+ */
+export function enrichCached<T, U, DV>(
+  stepId: string,
+  getter: (key: string) => DV,
+  mapper: (cache: TTLCache<DV>, item: T) => U,
+  options: { ttl: number; now?: () => number },
+): (up: Stream<T>) => Stream<U> {
+  return (up) => {
+    const id = `${up.flow.id}.${stepId}`;
+    let cache: TTLCache<DV> | undefined;
+    return flatMapBatch<T, U>(stepId, (items) => {
+      cache ??= new TTLCache(getter, options.ttl, options.now);
+      const out = new Array<U>(items.length);
+      let i = 0;
+      try {
+        for (; i < items.length; i++) out[i] = mapper(cache, items[i]!);
+      } catch (err) {
+        throw stepErrorFrom(id, 'the enrich mapper', err);
+      }
+      return out;
+    })(up);
+  };
+}

@@ -1,0 +1,66 @@
+import type { Dataflow } from '../dataflow.js';
+import { StepError, WeirError } from '../errors.js';
+import type { Source } from '../inputs.js';
+import type { InputRunner, PartRunner } from '../runtime/context.js';
+import { Stream } from '../stream.js';
+
+/**
+ * Adds an input step: the stream of items a source produces.
+ *
+ * A {@link FixedPartitionedSource} resumes each partition from the position stored with the last
+ * complete epoch; a {@link DynamicSource} starts afresh.
+ *
+ * ## Example
+ * ```ts
+ * import { Dataflow } from 'weir';
+ * import * as op from 'weir/operators';
+ * import { TestingSource } from 'weir/testing';
+ * const nums = new Dataflow('ex').pipe(op.input('inp', new TestingSource([1, 2, 3])));
+ * ```
+ * @param stepId a step id unique in the flow
+ * @param source the source
+ * @returns an operator from a {@link Dataflow} to the stream of the source's items
+ */
+export function input<T>(stepId: string, source: Source<T>): (flow: Dataflow) => Stream<T> {
+  return (flow) => {
+    let out!: Stream<T>;
+    flow._addStep(stepId, (fullId) => {
+      out = new Stream<T>(flow, fullId);
+      return async (ctx) => {
+        const parts = await buildParts(fullId, source, ctx.resumeStates<unknown>(fullId));
+        const runner: InputRunner = { stepId: fullId, port: ctx.port(out.portIndex), parts };
+        ctx.inputs.push(runner);
+      };
+    });
+    return out;
+  };
+}
+
+async function buildParts(stepId: string, source: Source<unknown>, resume: Map<string, unknown>): Promise<PartRunner[]> {
+  const kind = (source as { sourceKind?: unknown } | null)?.sourceKind;
+  try {
+    if (kind === 'partitioned') {
+      const src = source as Extract<Source<unknown>, { sourceKind: 'partitioned' }>;
+      const keys = await src.listParts();
+      if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) {
+        throw new StepError(stepId, 'listParts() must return an array of strings');
+      }
+      if (new Set(keys).size !== keys.length) throw new StepError(stepId, `listParts() returned duplicate names: ${keys.join(', ')}`);
+      const parts: PartRunner[] = [];
+      for (const key of keys) {
+        const part = await src.buildPart(stepId, key, resume.get(key));
+        parts.push({ key, part, resumable: true, eof: false, awakeAt: 0 });
+      }
+      return parts;
+    }
+    if (kind === 'dynamic') {
+      const src = source as Extract<Source<unknown>, { sourceKind: 'dynamic' }>;
+      const part = await src.build(stepId, 0, 1);
+      return [{ key: 'worker-0', part, resumable: false, eof: false, awakeAt: 0 }];
+    }
+  } catch (err) {
+    if (err instanceof WeirError) throw err;
+    throw new StepError(stepId, `building the source failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
+  throw new StepError(stepId, 'op.input needs a FixedPartitionedSource or a DynamicSource (from weir/inputs)');
+}

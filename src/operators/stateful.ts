@@ -1,0 +1,180 @@
+import { StepError, describeValue, stepErrorFrom } from '../errors.js';
+import type { KeyedStream } from '../stream.js';
+import { type Emit, type Retain, type StatefulBatchLogic, statefulBatch } from './statefulBatch.js';
+
+/**
+ * Per-key logic that sees one value at a time: the item-wise form of {@link StatefulBatchLogic}.
+ *
+ * ## Example
+ * ```ts
+ * import type { StatefulLogic } from 'weir/operators';
+ * const counter = (n = 0): StatefulLogic<string, number, number> => ({
+ *   onItem: (_v, emit) => (emit(++n), 'retain'),
+ *   snapshot: () => n,
+ * });
+ * ```
+ */
+export interface StatefulLogic<V, W, S> {
+  /** Called with each value for the key. */
+  onItem(value: V, emit: Emit<W>): Retain;
+  /** Called when the time from `notifyAt()` has come. */
+  onNotify?(emit: Emit<W>): Retain;
+  /** Called once when the upstream has ended. */
+  onEof?(emit: Emit<W>): Retain;
+  /** When `onNotify` should next be called, in ms since the Unix epoch. */
+  notifyAt?(): number | undefined;
+  /** The state to store. */
+  snapshot(): S;
+}
+
+class ItemWise<V, W, S> implements StatefulBatchLogic<V, W, S> {
+  private inner: StatefulLogic<V, W, S>;
+  constructor(
+    private readonly builder: (resumeState: S | undefined) => StatefulLogic<V, W, S>,
+    resume: S | undefined,
+  ) {
+    this.inner = builder(resume);
+  }
+  onBatch(values: V[], emit: Emit<W>): Retain {
+    let r: Retain = 'retain';
+    for (let i = 0; i < values.length; i++) {
+      // After a discard, later values of the same batch start from a fresh logic, as in Bytewax.
+      if (r === 'discard') this.inner = this.builder(undefined);
+      r = this.inner.onItem(values[i]!, emit);
+    }
+    return r;
+  }
+  onNotify(emit: Emit<W>): Retain {
+    return this.inner.onNotify ? this.inner.onNotify(emit) : 'retain';
+  }
+  onEof(emit: Emit<W>): Retain {
+    return this.inner.onEof ? this.inner.onEof(emit) : 'retain';
+  }
+  notifyAt(): number | undefined {
+    return this.inner.notifyAt?.();
+  }
+  snapshot(): S {
+    return this.inner.snapshot();
+  }
+}
+
+/**
+ * Keyed stateful logic that sees one value at a time, with timers and an end-of-stream hook.
+ *
+ * ## Example
+ * ```ts
+ * import * as op from 'weir/operators';
+ * const counts = keyed.pipe(
+ *   op.stateful('count', (resume: number | undefined) => {
+ *     let n = resume ?? 0;
+ *     return { onItem: (_v: unknown, emit: (w: number) => void) => (emit(++n), 'retain'), snapshot: () => n };
+ *   }),
+ * );
+ * ```
+ * @param stepId a step id unique in the flow
+ * @param builder makes a key's logic from its resume state, or from `undefined`
+ * @returns a pipeable operator on keyed streams
+ */
+export function stateful<V, W, S>(
+  stepId: string,
+  builder: (resumeState: S | undefined) => StatefulLogic<V, W, S>,
+): (up: KeyedStream<V>) => KeyedStream<W> {
+  return statefulBatch<V, W, S>(stepId, (resume) => new ItemWise(builder, resume));
+}
+
+/**
+ * Keeps a state per key and emits zero or more values for each value seen.
+ *
+ * `mapper(state, value)` gets `undefined` as the state for a new key and returns
+ * `[newState, values to emit]`; a new state of `undefined` drops the key.
+ *
+ * ## Example
+ * ```ts
+ * import * as op from 'weir/operators';
+ * const deduped = keyed.pipe(
+ *   op.statefulFlatMap('dedupe', (seen: boolean | undefined, v: string) => [true, seen ? [] : [v]]),
+ * );
+ * ```
+ * @param stepId a step id unique in the flow
+ * @param mapper from the key's state and a value to `[newState, emitted values]`
+ * @returns a pipeable operator on keyed streams
+ */
+export function statefulFlatMap<S, V, W>(
+  stepId: string,
+  mapper: (state: S | undefined, value: V) => [S | undefined, Iterable<W>],
+): (up: KeyedStream<V>) => KeyedStream<W> {
+  return (up) => {
+    const id = `${up.flow.id}.${stepId}`;
+    return up.pipe(
+      statefulBatch<V, W, S>(stepId, (resume) => new MapLogic<S, V, W>(id, resume, mapper, true)),
+    );
+  };
+}
+
+/**
+ * Keeps a state per key and emits one value for each value seen.
+ *
+ * `mapper(state, value)` gets `undefined` as the state for a new key and returns
+ * `[newState, valueToEmit]`; a new state of `undefined` drops the key.
+ *
+ * ## Example
+ * ```ts
+ * import * as op from 'weir/operators';
+ * const running = keyed.pipe(
+ *   op.statefulMap('running_sum', (sum: number | undefined, x: number) => {
+ *     const next = (sum ?? 0) + x;
+ *     return [next, next];
+ *   }),
+ * );
+ * ```
+ * @param stepId a step id unique in the flow
+ * @param mapper from the key's state and a value to `[newState, emitted value]`
+ * @returns a pipeable operator on keyed streams
+ */
+export function statefulMap<S, V, W>(
+  stepId: string,
+  mapper: (state: S | undefined, value: V) => [S | undefined, W],
+): (up: KeyedStream<V>) => KeyedStream<W> {
+  return (up) => {
+    const id = `${up.flow.id}.${stepId}`;
+    return up.pipe(
+      statefulBatch<V, W, S>(stepId, (resume) => new MapLogic<S, V, W>(id, resume, mapper as never, false)),
+    );
+  };
+}
+
+/** The logic of statefulMap and statefulFlatMap. */
+class MapLogic<S, V, W> implements StatefulBatchLogic<V, W, S> {
+  constructor(
+    private readonly id: string,
+    private state: S | undefined,
+    private readonly mapper: (state: S | undefined, value: V) => [S | undefined, unknown],
+    private readonly flat: boolean,
+  ) {}
+
+  onBatch(values: V[], emit: Emit<W>): Retain {
+    let state = this.state;
+    for (let i = 0; i < values.length; i++) {
+      let r: [S | undefined, unknown];
+      try {
+        r = this.mapper(state, values[i]!);
+      } catch (err) {
+        throw stepErrorFrom(this.id, 'the mapper', err);
+      }
+      if (!Array.isArray(r) || r.length !== 2) {
+        throw new StepError(this.id, `the mapper must return a 2-element array [newState, ${this.flat ? 'values' : 'value'}], got ${describeValue(r)}`);
+      }
+      state = r[0];
+      if (!this.flat) emit(r[1] as W);
+      else if (Array.isArray(r[1])) for (const w of r[1]) emit(w as W);
+      else if (r[1] != null && typeof (r[1] as Iterable<W>)[Symbol.iterator] === 'function') for (const w of r[1] as Iterable<W>) emit(w);
+      else throw new StepError(this.id, `the mapper must return [newState, iterable of values], got a second element of ${describeValue(r[1])}`);
+    }
+    this.state = state;
+    return state === undefined ? 'discard' : 'retain';
+  }
+
+  snapshot(): S {
+    return this.state as S;
+  }
+}

@@ -1,0 +1,312 @@
+import { StepError, stepErrorFrom } from '../errors.js';
+import type { RunContext, TimerStep } from '../runtime/context.js';
+import { type KeyedStream, type Message, Stream } from '../stream.js';
+import { checkKeyed } from './stateless.js';
+
+/**
+ * What a stateful hook answers: keep the key's logic, or drop it (and its state).
+ *
+ * ## Example
+ * ```ts
+ * import type { Retain } from 'weir/operators';
+ * const answer: Retain = 'discard';
+ * ```
+ */
+export type Retain = 'retain' | 'discard';
+
+/** Emits one value for the key being processed. */
+export type Emit<W> = (value: W) => void;
+
+/**
+ * The per-key logic of {@link statefulBatch}: the one stateful primitive every stateful operator,
+ * windows included, is built on.
+ *
+ * One logic object exists per key. Each hook emits values for that key through `emit` and answers
+ * whether to keep the logic (`'retain'`) or drop the key's state (`'discard'`).
+ *
+ * ## Example
+ * ```ts
+ * import type { StatefulBatchLogic } from 'weir/operators';
+ * class Sum implements StatefulBatchLogic<number, number, number> {
+ *   constructor(private sum = 0) {}
+ *   onBatch(values: number[], emit: (w: number) => void) {
+ *     for (const v of values) this.sum += v;
+ *     emit(this.sum);
+ *     return 'retain' as const;
+ *   }
+ *   snapshot() { return this.sum; }
+ * }
+ * ```
+ */
+export interface StatefulBatchLogic<V, W, S> {
+  /**
+   * Called with the values of one batch for this key, in order. The array is reused after the call
+   * returns: copy it to keep it.
+   */
+  onBatch(values: V[], emit: Emit<W>): Retain;
+  /** Called when the time from `notifyAt()` has come. */
+  onNotify?(emit: Emit<W>): Retain;
+  /** Called once when the upstream has ended. */
+  onEof?(emit: Emit<W>): Retain;
+  /**
+   * When `onNotify` should next be called, in ms since the Unix epoch, or `undefined` for never.
+   * Asked after every hook, and again after a resume, so timers survive a restart.
+   */
+  notifyAt?(): number | undefined;
+  /** The state to store at the close of an epoch in which the key changed. Plain data. */
+  snapshot(): S;
+}
+
+/** One key's logic and bookkeeping. Stable shape; one per live key. */
+class Entry<V, W, S> {
+  /** Values of the current batch. Reused across batches. */
+  readonly buf: V[] = [];
+  /** Whether the key changed in the open epoch. */
+  touched = false;
+  /** Due time of the key's timer; Infinity when none. */
+  due = Infinity;
+  constructor(
+    readonly key: string,
+    public logic: StatefulBatchLogic<V, W, S> | undefined,
+  ) {}
+}
+
+/**
+ * The keyed stateful primitive: one {@link StatefulBatchLogic} per key, snapshotted per epoch.
+ *
+ * `builder` makes the logic for a key: with the key's stored state after a resume, or `undefined`
+ * for a new key. When an epoch closes, the state of every key that changed in it is snapshotted,
+ * and a discarded key leaves a tombstone.
+ *
+ * ## Example
+ * ```ts
+ * import * as op from 'weir/operators';
+ * const sums = keyed.pipe(
+ *   op.statefulBatch('sum', (resume: number | undefined) => {
+ *     let sum = resume ?? 0;
+ *     return {
+ *       onBatch(values: number[], emit: (w: number) => void) {
+ *         for (const v of values) sum += v;
+ *         emit(sum);
+ *         return 'retain';
+ *       },
+ *       snapshot: () => sum,
+ *     };
+ *   }),
+ * );
+ * ```
+ * @param stepId a step id unique in the flow
+ * @param builder makes a key's logic from its resume state, or from `undefined`
+ * @returns a pipeable operator on keyed streams
+ */
+export function statefulBatch<V, W, S>(
+  stepId: string,
+  builder: (resumeState: S | undefined) => StatefulBatchLogic<V, W, S>,
+): (up: KeyedStream<V>) => KeyedStream<W> {
+  return (up) => {
+    let out!: KeyedStream<W>;
+    up.flow._addStep(stepId, (fullId) => {
+      out = new Stream<[string, W]>(up.flow, fullId);
+      return (ctx) => {
+        const step = new StatefulStep<V, W, S>(fullId, builder, ctx, out.portIndex);
+        ctx.port<[string, V]>(up.portIndex).listen((m) => step.onMessage(m));
+      };
+    });
+    return out;
+  };
+}
+
+class StatefulStep<V, W, S> implements TimerStep {
+  private readonly entries = new Map<string, Entry<V, W, S>>();
+  private readonly touched: Entry<V, W, S>[] = [];
+  private readonly inBatch: Entry<V, W, S>[] = [];
+  private readonly port;
+  private outItems: [string, W][] = [];
+  private current = '';
+  private earliest = Infinity;
+  private hasTimers = false;
+  private readonly emit: Emit<W> = (w) => {
+    this.outItems.push([this.current, w]);
+  };
+
+  constructor(
+    private readonly id: string,
+    private readonly builder: (resumeState: S | undefined) => StatefulBatchLogic<V, W, S>,
+    private readonly ctx: RunContext,
+    portIndex: number,
+  ) {
+    this.port = ctx.port<[string, W]>(portIndex);
+    ctx.timerSteps.push(this);
+    for (const [key, state] of ctx.resumeStates<S>(id)) {
+      const entry = new Entry<V, W, S>(key, this.build(key, state));
+      this.entries.set(key, entry);
+      this.arm(entry);
+    }
+  }
+
+  private build(key: string, state: S | undefined): StatefulBatchLogic<V, W, S> {
+    let logic: StatefulBatchLogic<V, W, S>;
+    try {
+      logic = this.builder(state);
+    } catch (err) {
+      throw stepErrorFrom(this.id, 'the builder', err, key);
+    }
+    if (logic === null || typeof logic !== 'object' || typeof logic.onBatch !== 'function' || typeof logic.snapshot !== 'function') {
+      throw new StepError(this.id, 'the builder must return a logic object with onBatch() and snapshot()', { key });
+    }
+    return logic;
+  }
+
+  onMessage(m: Message<[string, V]>): void {
+    if (m.kind === 'batch') this.onBatch(m.items, m.epoch);
+    else if (m.kind === 'barrier') this.onBarrier(m.epoch);
+    else this.onEof(m.epoch);
+  }
+
+  private onBatch(items: [string, V][], epoch: number): void {
+    const inBatch = this.inBatch;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const key = item[0];
+      if (typeof key !== 'string' || item.length !== 2) checkKeyed(this.id, item);
+      let entry = this.entries.get(key);
+      if (entry === undefined) {
+        entry = new Entry<V, W, S>(key, undefined);
+        this.entries.set(key, entry);
+      }
+      if (entry.buf.length === 0) inBatch.push(entry);
+      entry.buf.push(item[1]);
+    }
+    for (let i = 0; i < inBatch.length; i++) {
+      const entry = inBatch[i]!;
+      if (entry.logic === undefined) entry.logic = this.build(entry.key, undefined);
+      this.current = entry.key;
+      let r: Retain;
+      try {
+        r = entry.logic.onBatch(entry.buf, this.emit);
+      } catch (err) {
+        throw stepErrorFrom(this.id, 'onBatch', err, entry.key);
+      } finally {
+        entry.buf.length = 0;
+      }
+      this.after(entry, r, 'onBatch');
+    }
+    inBatch.length = 0;
+    this.flush(epoch);
+  }
+
+  /** Applies a hook's answer, and remembers the key for the epoch's snapshot. */
+  private after(entry: Entry<V, W, S>, r: Retain, hook: string): void {
+    if (r === 'discard') {
+      entry.logic = undefined;
+      entry.due = Infinity;
+      if (!this.ctx.recovering) this.entries.delete(entry.key);
+    } else if (r === 'retain') {
+      this.arm(entry);
+    } else {
+      throw new StepError(this.id, `${hook} must return 'retain' or 'discard', got ${JSON.stringify(r)}`, { key: entry.key });
+    }
+    if (this.ctx.recovering && !entry.touched) {
+      entry.touched = true;
+      this.touched.push(entry);
+    }
+  }
+
+  private arm(entry: Entry<V, W, S>): void {
+    const logic = entry.logic;
+    if (logic?.notifyAt === undefined) return;
+    let at: number | undefined;
+    try {
+      at = logic.notifyAt();
+    } catch (err) {
+      throw stepErrorFrom(this.id, 'notifyAt', err, entry.key);
+    }
+    entry.due = at === undefined ? Infinity : at;
+    if (entry.due !== Infinity) {
+      this.hasTimers = true;
+      if (entry.due < this.earliest) this.earliest = entry.due;
+    }
+  }
+
+  private flush(epoch: number): void {
+    if (this.outItems.length === 0) return;
+    const items = this.outItems;
+    this.outItems = [];
+    this.port.emit({ kind: 'batch', epoch, items });
+  }
+
+  nextDue(): number {
+    return this.earliest;
+  }
+
+  fire(now: number): void {
+    if (!this.hasTimers) {
+      this.earliest = Infinity;
+      return;
+    }
+    let earliest = Infinity;
+    let any = false;
+    for (const entry of this.entries.values()) {
+      if (entry.due === Infinity) continue;
+      if (entry.due <= now && entry.logic?.onNotify) {
+        this.current = entry.key;
+        let r: Retain;
+        try {
+          r = entry.logic.onNotify(this.emit);
+        } catch (err) {
+          throw stepErrorFrom(this.id, 'onNotify', err, entry.key);
+        }
+        entry.due = Infinity;
+        this.after(entry, r, 'onNotify');
+      } else if (entry.due <= now) {
+        entry.due = Infinity;
+      }
+      if (entry.due !== Infinity) {
+        any = true;
+        if (entry.due < earliest) earliest = entry.due;
+      }
+    }
+    this.hasTimers = any;
+    this.earliest = earliest;
+    this.flush(this.ctx.epoch);
+  }
+
+  private onEof(epoch: number): void {
+    for (const entry of this.entries.values()) {
+      const logic = entry.logic;
+      if (!logic?.onEof) continue;
+      this.current = entry.key;
+      let r: Retain;
+      try {
+        r = logic.onEof(this.emit);
+      } catch (err) {
+        throw stepErrorFrom(this.id, 'onEof', err, entry.key);
+      }
+      this.after(entry, r, 'onEof');
+    }
+    this.flush(epoch);
+    this.port.emit({ kind: 'eof', epoch });
+  }
+
+  private onBarrier(epoch: number): void {
+    const touched = this.touched;
+    for (let i = 0; i < touched.length; i++) {
+      const entry = touched[i]!;
+      entry.touched = false;
+      if (entry.logic === undefined) {
+        this.ctx.snapshot(this.id, entry.key, undefined);
+        this.entries.delete(entry.key);
+        continue;
+      }
+      let state: S;
+      try {
+        state = entry.logic.snapshot();
+      } catch (err) {
+        throw stepErrorFrom(this.id, 'snapshot', err, entry.key);
+      }
+      this.ctx.snapshot(this.id, entry.key, state);
+    }
+    touched.length = 0;
+    this.port.emit({ kind: 'barrier', epoch });
+  }
+}

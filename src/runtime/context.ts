@@ -1,0 +1,115 @@
+import { StepError, WeirError, describeValue } from '../errors.js';
+import type { Serde } from '../recovery/serde.js';
+import type { SnapshotRecord } from '../recovery/store.js';
+import { Port } from './port.js';
+
+/** A step with timers (`notifyAt`), fired by the run loop. @internal */
+export interface TimerStep {
+  /** The earliest due time, ms since the Unix epoch; `Infinity` when none. */
+  nextDue(): number;
+  /** Fires every timer due at or before `now`. */
+  fire(now: number): void;
+}
+
+/** A source's partitions as the run loop drives them. @internal */
+export interface InputRunner {
+  readonly stepId: string;
+  readonly port: Port<unknown>;
+  readonly parts: PartRunner[];
+}
+
+/** One source partition as the run loop drives it. @internal */
+export interface PartRunner {
+  readonly key: string;
+  readonly part: {
+    nextBatch(): unknown;
+    nextAwake?(): number | undefined;
+    snapshot?(): unknown;
+    close?(): void | Promise<void>;
+    epochCommitted?(epoch: number): void | Promise<void>;
+  };
+  readonly resumable: boolean;
+  eof: boolean;
+  awakeAt: number;
+}
+
+/** A sink as the run loop sees it. @internal */
+export interface SinkRunner {
+  readonly stepId: string;
+  /** Resolves when every write and snapshot queued so far is done. */
+  settle(): Promise<void>;
+  /** How many batches are queued and not yet written. */
+  pending(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * What one run of a flow shares between its steps: the ports, the current epoch, the resume state
+ * and the snapshots taken for the closing epoch.
+ * @internal
+ */
+export class RunContext {
+  readonly ports: Port<unknown>[];
+  /** The open epoch. */
+  epoch: number;
+  readonly inputs: InputRunner[] = [];
+  readonly sinks: SinkRunner[] = [];
+  readonly timerSteps: TimerStep[] = [];
+  /** Snapshots taken for the closing epoch, committed together once every sink has settled. */
+  snaps: SnapshotRecord[] = [];
+  /** Items read from sources so far in this run. */
+  itemsIn = 0;
+
+  constructor(
+    portCount: number,
+    firstEpoch: number,
+    /** Whether snapshots are kept at all. Without recovery, steps skip that work. */
+    readonly recovering: boolean,
+    readonly serde: Serde,
+    readonly now: () => number,
+    private readonly resume: Map<string, Map<string, Uint8Array>>,
+  ) {
+    this.ports = Array.from({ length: portCount }, () => new Port<unknown>());
+    this.epoch = firstEpoch;
+  }
+
+  port<T>(index: number): Port<T> {
+    const p = this.ports[index];
+    if (!p) throw new WeirError(`internal: no port ${index}`);
+    return p as Port<T>;
+  }
+
+  /** The resume states of one step, deserialized, by state key. */
+  resumeStates<S>(stepId: string): Map<string, S> {
+    const raw = this.resume.get(stepId);
+    const out = new Map<string, S>();
+    if (!raw) return out;
+    for (const [key, bytes] of raw) {
+      try {
+        out.set(key, this.serde.deserialize(bytes) as S);
+      } catch (err) {
+        throw new StepError(stepId, `cannot deserialize the stored state: ${(err as Error).message}`, { key, cause: err });
+      }
+    }
+    this.resume.delete(stepId);
+    return out;
+  }
+
+  /** Records the state of `key` at the closing epoch; `undefined` records a tombstone. */
+  snapshot(stepId: string, key: string, state: unknown): void {
+    let ser: Uint8Array | null = null;
+    if (state !== undefined) {
+      try {
+        ser = this.serde.serialize(state);
+      } catch (err) {
+        throw new StepError(
+          stepId,
+          `state cannot be serialized (${describeValue(state)}): ${(err as Error).message}. ` +
+            'Keep state to plain data (objects, arrays, Map, Set, Date, BigInt, typed arrays) or give RecoveryConfig a serde.',
+          { key, cause: err },
+        );
+      }
+    }
+    this.snaps.push({ stepId, stateKey: key, ser });
+  }
+}

@@ -1,0 +1,270 @@
+import type { Dataflow } from '../dataflow.js';
+import { StepError, WeirError } from '../errors.js';
+import { EOF } from '../inputs.js';
+import type { RecoveryConfig } from '../recovery/config.js';
+import { v8Serde } from '../recovery/serde.js';
+import { RecoveryStore } from '../recovery/store.js';
+import { AbortExecution } from './abort.js';
+import { type PartRunner, RunContext } from './context.js';
+
+/**
+ * Progress of a run, reported once per committed epoch.
+ *
+ * ## Example
+ * ```ts
+ * import { runMain, type Progress } from 'weir';
+ * await runMain(flow, { onProgress: (p: Progress) => console.error(`epoch ${p.epoch}: ${p.items} items`) });
+ * ```
+ */
+export interface Progress {
+  /** The epoch that just closed. */
+  readonly epoch: number;
+  /** Items read from all sources so far in this run. */
+  readonly items: number;
+}
+
+/**
+ * How a run ended.
+ *
+ * ## Example
+ * ```ts
+ * import { runMain } from 'weir';
+ * const { reason, lastEpoch } = await runMain(flow);
+ * ```
+ */
+export interface RunResult {
+  /** `eof` when every input ended, `stopped` after a graceful stop, `aborted` on a testing ABORT. */
+  readonly reason: 'eof' | 'stopped' | 'aborted';
+  /** The last epoch that closed and (with recovery) committed; one less than the first when none. */
+  readonly lastEpoch: number;
+  /** The epoch this run started at: 1, or the resume epoch. */
+  readonly firstEpoch: number;
+}
+
+/**
+ * Options of {@link runMain}.
+ *
+ * ## Example
+ * ```ts
+ * import { runMain } from 'weir';
+ * import { RecoveryConfig } from 'weir/recovery';
+ * await runMain(flow, { epochInterval: 100, recovery: new RecoveryConfig('db_dir') });
+ * ```
+ */
+export interface RunOptions {
+  /** How long an epoch stays open, in ms. Snapshots are taken at every epoch close. Default 10 000. */
+  epochInterval?: number;
+  /** Where and how to keep snapshots. Without it, nothing is stored and nothing resumes. */
+  recovery?: RecoveryConfig;
+  /** Aborting this signal stops the run at the next epoch boundary, after a final snapshot. */
+  signal?: AbortSignal;
+  /** The clock for epochs and timers, in ms since the Unix epoch. Tests inject one. Default `Date.now`. */
+  now?: () => number;
+  /** Batches a sink partition may have queued before the sources wait for it. Default 16. */
+  maxPendingBatches?: number;
+  /** Called after every epoch close. */
+  onProgress?: (progress: Progress) => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs a dataflow until every input reaches EOF, a graceful stop is requested, or an error stops it.
+ *
+ * With `recovery`, the run first resumes from the latest complete epoch in the store: stateful
+ * steps get their state back and replayable sources restart from their stored positions.
+ *
+ * ## Example
+ * ```ts
+ * import { Dataflow, runMain } from 'weir';
+ * import * as op from 'weir/operators';
+ * import { TestingSource } from 'weir/testing';
+ * import { StdOutSink } from 'weir/connectors/stdio';
+ * import { RecoveryConfig } from 'weir/recovery';
+ *
+ * const flow = new Dataflow('hello');
+ * flow.pipe(op.input('in', new TestingSource(['a', 'b'])), op.output('out', new StdOutSink()));
+ * await runMain(flow, { epochInterval: 1000, recovery: new RecoveryConfig('db_dir') });
+ * ```
+ * @param flow the flow to run
+ * @param options epoch interval, recovery, stop signal
+ * @returns how the run ended; rejects with a {@link StepError} naming the step on any failure
+ */
+export async function runMain(flow: Dataflow, options: RunOptions = {}): Promise<RunResult> {
+  const epochInterval = options.epochInterval ?? 10_000;
+  if (!(epochInterval >= 0) || !Number.isFinite(epochInterval)) {
+    throw new WeirError(`epochInterval must be a finite number of ms >= 0, got ${String(epochInterval)}`);
+  }
+  const now = options.now ?? Date.now;
+  const maxPending = options.maxPendingBatches ?? 16;
+  const recovery = options.recovery;
+  const store = recovery ? RecoveryStore.open(recovery.dbDir, { workerCount: 1 }) : undefined;
+  try {
+    const firstEpoch = store ? store.resumeEpoch : 1;
+    const resume = store ? store.loadSnapshots() : new Map<string, Map<string, Uint8Array>>();
+    store?.beginExecution();
+    const gcLag = recovery && epochInterval > 0 ? Math.ceil(recovery.backupInterval / epochInterval) : 0;
+    const ctx = new RunContext(flow._portCount, firstEpoch, store !== undefined, recovery?.serde ?? v8Serde, now, resume);
+    flow._setRunning(ctx);
+    try {
+      for (const step of flow._steps) await step.build(ctx);
+      if (ctx.inputs.length === 0) throw new WeirError(`dataflow '${flow.id}' has no input step: add op.input(...)`);
+      return await loop(ctx, {
+        epochInterval,
+        maxPending,
+        signal: options.signal,
+        onProgress: options.onProgress,
+        commit: (epoch) => {
+          if (store) store.commitEpoch(epoch, ctx.snaps, epoch - gcLag);
+          ctx.snaps = [];
+        },
+      });
+    } finally {
+      flow._setRunning(undefined);
+    }
+  } finally {
+    store?.close();
+  }
+}
+
+interface LoopOptions {
+  epochInterval: number;
+  maxPending: number;
+  signal: AbortSignal | undefined;
+  onProgress: ((p: Progress) => void) | undefined;
+  commit: (epoch: number) => void;
+}
+
+async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
+  const firstEpoch = ctx.epoch;
+  let epochStart = ctx.now();
+  let live = 0;
+  for (const inp of ctx.inputs) {
+    live += inp.parts.filter((p) => !p.eof).length;
+    if (inp.parts.every((p) => p.eof)) inp.port.emit({ kind: 'eof', epoch: ctx.epoch });
+  }
+  try {
+    for (;;) {
+      let worked = false;
+      for (const inp of ctx.inputs) {
+        for (const p of inp.parts) {
+          if (p.eof || p.awakeAt > ctx.now()) continue;
+          const result = await nextBatch(inp.stepId, p);
+          if (result === EOF) {
+            p.eof = true;
+            live--;
+            if (inp.parts.every((q) => q.eof)) inp.port.emit({ kind: 'eof', epoch: ctx.epoch });
+            continue;
+          }
+          const items = result as unknown[];
+          if (items.length > 0) {
+            worked = true;
+            ctx.itemsIn += items.length;
+            inp.port.emit({ kind: 'batch', epoch: ctx.epoch, items });
+          }
+          const awake = p.part.nextAwake?.();
+          p.awakeAt = awake ?? (items.length === 0 ? ctx.now() + 1 : 0);
+          if (ctx.sinks.some((s) => s.pending() > o.maxPending)) await settleSinks(ctx);
+        }
+      }
+      fireTimers(ctx);
+      const stopping = o.signal?.aborted === true;
+      if (live === 0 || stopping || ctx.now() - epochStart >= o.epochInterval) {
+        await closeEpoch(ctx, o);
+        if (live === 0 || stopping) {
+          await closeAll(ctx);
+          return { reason: live === 0 ? 'eof' : 'stopped', lastEpoch: ctx.epoch, firstEpoch };
+        }
+        ctx.epoch++;
+        epochStart = ctx.now();
+      } else if (!worked) {
+        await idle(ctx, epochStart + o.epochInterval, o.signal);
+      }
+    }
+  } catch (err) {
+    if (err instanceof AbortExecution) return { reason: 'aborted', lastEpoch: ctx.epoch - 1, firstEpoch };
+    throw err;
+  }
+}
+
+async function nextBatch(stepId: string, p: PartRunner): Promise<unknown> {
+  let result: unknown;
+  try {
+    result = await p.part.nextBatch();
+  } catch (err) {
+    if (err instanceof AbortExecution || err instanceof StepError) throw err;
+    throw new StepError(stepId, `partition '${p.key}' failed to read: ${(err as Error)?.message ?? String(err)}`, {
+      cause: err,
+    });
+  }
+  if (result !== EOF && !Array.isArray(result)) {
+    throw new StepError(stepId, `partition '${p.key}' nextBatch() must return an array or EOF, got ${typeof result}`);
+  }
+  return result;
+}
+
+function fireTimers(ctx: RunContext): void {
+  if (ctx.timerSteps.length === 0) return;
+  const t = ctx.now();
+  for (const s of ctx.timerSteps) if (s.nextDue() <= t) s.fire(t);
+}
+
+/** Waits until a partition or a timer is due, the epoch ends or a stop is requested. */
+async function idle(ctx: RunContext, epochEnd: number, signal: AbortSignal | undefined): Promise<void> {
+  let until = epochEnd;
+  for (const inp of ctx.inputs) for (const p of inp.parts) if (!p.eof) until = Math.min(until, p.awakeAt);
+  for (const s of ctx.timerSteps) until = Math.min(until, s.nextDue());
+  const wait = Math.min(Math.max(0, until - ctx.now()), 50);
+  if (wait <= 0 || signal?.aborted) return;
+  await sleep(wait);
+}
+
+async function settleSinks(ctx: RunContext): Promise<void> {
+  for (const s of ctx.sinks) await s.settle();
+}
+
+async function closeEpoch(ctx: RunContext, o: LoopOptions): Promise<void> {
+  const epoch = ctx.epoch;
+  if (ctx.recovering) {
+    for (const inp of ctx.inputs) {
+      for (const p of inp.parts) {
+        if (!p.resumable) continue;
+        let state: unknown;
+        try {
+          state = p.part.snapshot!();
+        } catch (err) {
+          throw new StepError(inp.stepId, `partition '${p.key}' snapshot() threw: ${(err as Error).message}`, { cause: err });
+        }
+        ctx.snapshot(inp.stepId, p.key, state);
+      }
+    }
+  }
+  for (const inp of ctx.inputs) inp.port.emit({ kind: 'barrier', epoch });
+  await settleSinks(ctx);
+  o.commit(epoch);
+  for (const inp of ctx.inputs) {
+    for (const p of inp.parts) {
+      if (p.part.epochCommitted) {
+        try {
+          await p.part.epochCommitted(epoch);
+        } catch (err) {
+          throw new StepError(inp.stepId, `partition '${p.key}' epochCommitted() threw: ${(err as Error).message}`, { cause: err });
+        }
+      }
+    }
+  }
+  o.onProgress?.({ epoch, items: ctx.itemsIn });
+}
+
+async function closeAll(ctx: RunContext): Promise<void> {
+  for (const inp of ctx.inputs) {
+    for (const p of inp.parts) {
+      try {
+        await p.part.close?.();
+      } catch (err) {
+        throw new StepError(inp.stepId, `partition '${p.key}' close() threw: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  }
+  for (const s of ctx.sinks) await s.close();
+}

@@ -1,0 +1,86 @@
+/**
+ * The partition file schema and its versioned migrations.
+ *
+ * `PRAGMA user_version` holds the schema version. A file at version v is brought to
+ * {@link SCHEMA_VERSION} by running `MIGRATIONS[v + 1]`, `MIGRATIONS[v + 2]`, ... each in its own
+ * transaction. Never edit a released migration: add the next one.
+ *
+ * @internal
+ * @module
+ */
+import type Database from 'better-sqlite3';
+
+type Db = Database.Database;
+
+/** The newest schema version this code writes and reads. */
+export const SCHEMA_VERSION = 1;
+
+const V1 = `
+CREATE TABLE parts (
+  part_index INTEGER NOT NULL,
+  part_count INTEGER NOT NULL
+) STRICT;
+CREATE TABLE exs (
+  ex_num INTEGER PRIMARY KEY,
+  worker_count INTEGER NOT NULL,
+  resume_epoch INTEGER NOT NULL
+) STRICT;
+CREATE TABLE fronts (
+  ex_num INTEGER NOT NULL,
+  worker_index INTEGER NOT NULL,
+  worker_frontier INTEGER NOT NULL,
+  PRIMARY KEY (ex_num, worker_index)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE commits (
+  part_index INTEGER PRIMARY KEY,
+  commit_epoch INTEGER NOT NULL
+) STRICT;
+CREATE TABLE snaps (
+  step_id TEXT NOT NULL,
+  state_key TEXT NOT NULL,
+  snap_epoch INTEGER NOT NULL,
+  ser_change BLOB,
+  PRIMARY KEY (step_id, state_key, snap_epoch)
+) STRICT, WITHOUT ROWID;
+-- Makes GC and the stale-snapshot cleanup cost what was written since, not the store size.
+CREATE INDEX snaps_by_epoch ON snaps (snap_epoch);
+`;
+
+/** Migration to version `n`, keyed by `n`. */
+const MIGRATIONS: Readonly<Record<number, (db: Db) => void>> = {
+  1: (db) => db.exec(V1),
+};
+
+/** The file's `user_version`. Throws SQLite's error when the file is not a database. */
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Whether the file has a table of that name. */
+export function hasTable(db: Db, name: string): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(name) !== undefined
+  );
+}
+
+/**
+ * Brings a partition file (or an empty database) up to {@link SCHEMA_VERSION}. The caller has
+ * checked that the version is not newer than that.
+ */
+export function migrate(db: Db): void {
+  for (let next = schemaVersion(db) + 1; next <= SCHEMA_VERSION; next++) {
+    const step = MIGRATIONS[next];
+    if (step === undefined) throw new Error(`weir: no recovery schema migration to version ${next}`);
+    db.transaction(() => {
+      step(db);
+      db.pragma(`user_version = ${next}`);
+    }).immediate();
+  }
+}
+
+/** Sets the connection options every partition file is used with. */
+export function configureConnection(db: Db): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+}

@@ -1,0 +1,195 @@
+/**
+ * The recovery store: the open partition files of one recovery directory.
+ *
+ * @module
+ */
+import { partitionFor } from './hash.js';
+import { RecoveryError } from './errors.js';
+import { openPartitions } from './openPartitions.js';
+import { Partition } from './partition.js';
+import { resumeEpochOf } from './resume.js';
+
+/**
+ * One piece of state to snapshot: the new serialized state of a key, or a tombstone.
+ *
+ * The runtime gathers one record per key touched in an epoch and hands them to
+ * {@link RecoveryStore.commitEpoch}.
+ *
+ * ## Example
+ * ```ts
+ * import { v8Serde, type SnapshotRecord } from 'weir/recovery';
+ *
+ * const update: SnapshotRecord = { stepId: 'flow.count', stateKey: 'ALL', ser: v8Serde.serialize(3) };
+ * const drop: SnapshotRecord = { stepId: 'flow.count', stateKey: 'gone', ser: null };
+ * ```
+ */
+export interface SnapshotRecord {
+  /** The full id of the stateful step (or source/sink) that owns the state. */
+  stepId: string;
+  /** The state's key within the step. */
+  stateKey: string;
+  /** The serialized state, or `null` for a tombstone: the key holds no state any more. */
+  ser: Uint8Array | null;
+}
+
+/**
+ * The open recovery partitions of one directory: where snapshots are committed and read back.
+ *
+ * The runtime opens it, calls {@link RecoveryStore.beginExecution} once, restores state from
+ * {@link RecoveryStore.loadSnapshots}, then calls {@link RecoveryStore.commitEpoch} as each epoch
+ * completes. Users normally only create the files, with `initDbDir`.
+ *
+ * ## Example
+ * ```ts
+ * import { RecoveryStore, v8Serde } from 'weir/recovery';
+ *
+ * const store = RecoveryStore.open('db_dir');
+ * store.beginExecution();
+ * const state = store.loadSnapshots(); // stepId -> stateKey -> bytes
+ * let epoch = store.resumeEpoch;
+ * store.commitEpoch(epoch, [{ stepId: 'flow.count', stateKey: 'ALL', ser: v8Serde.serialize(1) }], epoch);
+ * store.close();
+ * ```
+ */
+export class RecoveryStore {
+  /** How many partition files the store has. */
+  readonly partCount: number;
+  /**
+   * The epoch this run resumes from: snapshots before it are loaded, input replays from it. 1 for a
+   * fresh store.
+   */
+  readonly resumeEpoch: number;
+  private readonly parts: readonly Partition[];
+  private readonly workerCount: number;
+  private readonly maxExNum: number;
+  private readonly fronts: number[];
+  private readonly buckets: SnapshotRecord[][];
+  private exNum = 0;
+  private closed = false;
+
+  private constructor(parts: Partition[], workerCount: number, resumeEpoch: number, maxExNum: number) {
+    this.parts = parts;
+    this.partCount = parts.length;
+    this.workerCount = workerCount;
+    this.resumeEpoch = resumeEpoch;
+    this.maxExNum = maxExNum;
+    this.fronts = new Array<number>(workerCount).fill(resumeEpoch);
+    this.buckets = parts.map(() => []);
+  }
+
+  /**
+   * Opens every `*.sqlite3` partition in `dbDir` and computes the resume epoch.
+   *
+   * @param dbDir the recovery directory
+   * @param options `workerCount`: how many workers this run has (default 1)
+   * @returns the open store
+   * @throws {RecoveryError} (a subclass naming the problem) when the directory or its partitions
+   *   cannot be used
+   */
+  static open(dbDir: string, options: { workerCount?: number } = {}): RecoveryStore {
+    const workerCount = options.workerCount ?? 1;
+    if (!Number.isSafeInteger(workerCount) || workerCount < 1) {
+      throw new RecoveryError(`RecoveryStore.open: workerCount must be an integer >= 1, got ${String(workerCount)}`);
+    }
+    const opened = openPartitions(dbDir);
+    const parts: Partition[] = [];
+    try {
+      for (const o of opened) parts.push(new Partition(o));
+      const progress = parts.map((p) => p.progress());
+      const resumeEpoch = resumeEpochOf(progress);
+      const maxExNum = Math.max(...progress.map((p) => p.maxExNum));
+      return new RecoveryStore(parts, workerCount, resumeEpoch, maxExNum);
+    } catch (err) {
+      for (const o of opened) o.db.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Starts this run as a new execution in every partition, and drops snapshots at or after the
+   * resume epoch (left by partitions that got further before a crash). Call it once, before the
+   * first {@link RecoveryStore.commitEpoch}.
+   *
+   * @returns the new execution number
+   */
+  beginExecution(): number {
+    this.assertOpen();
+    if (this.exNum !== 0) throw new RecoveryError('RecoveryStore.beginExecution: already called for this store');
+    const exNum = this.maxExNum + 1;
+    for (const p of this.parts) p.beginExecution(exNum, this.workerCount, this.resumeEpoch);
+    this.exNum = exNum;
+    return exNum;
+  }
+
+  /**
+   * Reads every key's latest snapshot before the resume epoch. Keys whose latest snapshot is a
+   * tombstone are left out.
+   *
+   * @returns stepId -> stateKey -> serialized state
+   */
+  loadSnapshots(): Map<string, Map<string, Uint8Array>> {
+    this.assertOpen();
+    const out = new Map<string, Map<string, Uint8Array>>();
+    for (const p of this.parts) p.loadInto(out, this.resumeEpoch);
+    return out;
+  }
+
+  /**
+   * Commits one epoch: first, in every partition, one transaction writes the snapshots that
+   * belong to it and the worker's frontier `epoch + 1`; once all of those are committed, every
+   * partition is garbage-collected up to `gcEpoch`.
+   *
+   * `gcEpoch` is capped below the slowest worker's frontier, so collection never removes state the
+   * next resume needs. Pass 0 to skip collection.
+   *
+   * @param epoch the completed epoch
+   * @param snaps the state changes of that epoch, at most one per (stepId, stateKey)
+   * @param gcEpoch collect superseded snapshots at or below this epoch
+   * @param workerIndex the committing worker, default 0
+   */
+  commitEpoch(epoch: number, snaps: SnapshotRecord[], gcEpoch: number, workerIndex = 0): void {
+    this.assertOpen();
+    if (this.exNum === 0) throw new RecoveryError('RecoveryStore.commitEpoch: call beginExecution() first');
+    if (!Number.isSafeInteger(epoch) || epoch < this.resumeEpoch) {
+      throw new RecoveryError(
+        `RecoveryStore.commitEpoch: epoch must be an integer >= the resume epoch ${this.resumeEpoch}, got ${String(epoch)}`,
+      );
+    }
+    if (!Number.isSafeInteger(workerIndex) || workerIndex < 0 || workerIndex >= this.workerCount) {
+      throw new RecoveryError(
+        `RecoveryStore.commitEpoch: workerIndex must be an integer in [0, ${this.workerCount}), got ${String(workerIndex)}`,
+      );
+    }
+    const buckets = this.route(snaps);
+    try {
+      for (let i = 0; i < this.parts.length; i++) this.parts[i]!.commit(this.exNum, workerIndex, epoch, buckets[i]!);
+    } finally {
+      if (this.partCount > 1) for (const b of this.buckets) b.length = 0;
+    }
+    this.fronts[workerIndex] = epoch + 1;
+    let minFront = Infinity;
+    for (const f of this.fronts) minFront = Math.min(minFront, f);
+    const gc = Math.min(gcEpoch, minFront - 1);
+    if (gc >= 1) for (const p of this.parts) p.gc.collect(gc);
+  }
+
+  /** Closes every partition file. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.parts) p.close();
+  }
+
+  private route(snaps: SnapshotRecord[]): readonly (readonly SnapshotRecord[])[] {
+    if (this.partCount === 1) return [snaps];
+    for (let i = 0; i < snaps.length; i++) {
+      const s = snaps[i]!;
+      this.buckets[partitionFor(s.stepId, s.stateKey, this.partCount)]!.push(s);
+    }
+    return this.buckets;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RecoveryError('RecoveryStore: the store is closed');
+  }
+}

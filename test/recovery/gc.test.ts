@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { initDbDir, RecoveryStore } from 'weir/recovery';
+import { decode, partFiles, rec, snapRows, tempDir, withDb } from './support.js';
+
+function open(parts: number, workerCount = 1): { dir: string; store: RecoveryStore } {
+  const dir = tempDir();
+  initDbDir(dir, parts);
+  const store = RecoveryStore.open(dir, { workerCount });
+  store.beginExecution();
+  return { dir, store };
+}
+
+const KEYS = Array.from({ length: 10 }, (_, i) => `k${i}`);
+
+/** Every (key, epoch) pair left in the store. */
+function epochsByKey(dir: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const f of partFiles(dir)) {
+    withDb(f, (db) => {
+      for (const [k, e] of db.prepare('SELECT state_key, snap_epoch FROM snaps').raw().all() as [string, number][]) {
+        out.set(k, [...(out.get(k) ?? []), e].sort((a, b) => a - b));
+      }
+    });
+  }
+  return out;
+}
+
+describe('GC', () => {
+  it('keeps only the latest row per key when rewriting the same keys for 1000 epochs', () => {
+    const { dir, store } = open(3);
+    for (let e = 1; e <= 1000; e++) store.commitEpoch(e, KEYS.map((k) => rec('s', k, e)), e);
+    store.close();
+    expect(snapRows(dir)).toBeLessThanOrEqual(KEYS.length * 2);
+    const again = RecoveryStore.open(dir);
+    expect(again.resumeEpoch).toBe(1001);
+    expect(decode(again.loadSnapshots())).toEqual({ s: Object.fromEntries(KEYS.map((k) => [k, 1000])) });
+    again.close();
+    for (const f of partFiles(dir)) {
+      withDb(f, (db) => expect(db.prepare('SELECT commit_epoch FROM commits').pluck().get()).toBe(1000));
+    }
+  });
+
+  it('keeps the snapshots within the backup interval lag', () => {
+    const { dir, store } = open(2);
+    const lag = 5;
+    for (let e = 1; e <= 100; e++) store.commitEpoch(e, KEYS.map((k) => rec('s', k, e)), e - lag);
+    store.close();
+    expect(snapRows(dir)).toBeLessThanOrEqual(KEYS.length * (lag + 1));
+    for (const k of KEYS) expect(epochsByKey(dir).get(k)).toEqual([95, 96, 97, 98, 99, 100]);
+  });
+
+  it('keeps a key that was written once, and drops tombstoned keys entirely', () => {
+    const { dir, store } = open(2);
+    store.commitEpoch(1, [rec('s', 'once', 'kept'), rec('s', 'gone', 1), rec('s', 'flip', 1)], 1);
+    store.commitEpoch(2, [rec('s', 'gone', undefined), rec('s', 'flip', undefined)], 2);
+    store.commitEpoch(3, [rec('s', 'flip', 3)], 3);
+    for (let e = 4; e <= 50; e++) store.commitEpoch(e, [rec('s', 'busy', e)], e);
+    store.close();
+    const left = epochsByKey(dir);
+    expect(left.get('once')).toEqual([1]);
+    expect(left.has('gone')).toBe(false);
+    expect(left.get('flip')).toEqual([3]);
+    expect(left.get('busy')).toEqual([50]);
+    const again = RecoveryStore.open(dir);
+    expect(decode(again.loadSnapshots())).toEqual({ s: { once: 'kept', flip: 3, busy: 50 } });
+    again.close();
+  });
+
+  it('never collects past the slowest worker, so the next resume stays consistent', () => {
+    const { dir, store } = open(2, 2);
+    for (let e = 1; e <= 10; e++) store.commitEpoch(e, [rec('s', 'a', e)], e, 0);
+    for (let e = 1; e <= 3; e++) store.commitEpoch(e, [rec('s', 'b', e)], e, 1);
+    store.close();
+    const again = RecoveryStore.open(dir, { workerCount: 2 });
+    expect(again.resumeEpoch).toBe(4);
+    expect(decode(again.loadSnapshots())).toEqual({ s: { a: 3, b: 3 } });
+    again.close();
+  });
+
+  it('skips collection for gcEpoch < 1', () => {
+    const { dir, store } = open(1);
+    for (let e = 1; e <= 5; e++) store.commitEpoch(e, [rec('s', 'a', e)], e - 10);
+    store.close();
+    expect(snapRows(dir)).toBe(5);
+  });
+});

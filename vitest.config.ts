@@ -28,6 +28,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.kafka.test.ts'],
+          globalSetup: ['test/support/buildOnce.ts'],
           testTimeout: 60_000,
         },
       },
@@ -36,7 +37,7 @@ export default defineConfig({
         test: {
           name: 'kafka',
           include: ['test/**/*.kafka.test.ts'],
-          globalSetup: ['test/support/kafka/globalSetup.ts'],
+          globalSetup: ['test/support/buildOnce.ts', 'test/support/kafka/globalSetup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -40,8 +40,7 @@ export type Emit<W> = (value: W) => void;
  */
 export interface StatefulBatchLogic<V, W, S> {
   /**
-   * Called with the values of one batch for this key, in order. The array is reused after the call
-   * returns: copy it to keep it.
+   * Called with the values of one batch for this key, in order. The array is the logic's to keep.
    */
   onBatch(values: V[], emit: Emit<W>): Retain;
   /** Called when the time from `notifyAt()` has come. */
@@ -59,8 +58,8 @@ export interface StatefulBatchLogic<V, W, S> {
 
 /** One key's logic and bookkeeping. Stable shape; one per live key. */
 class Entry<V, W, S> {
-  /** Values of the current batch. Reused across batches. */
-  readonly buf: V[] = [];
+  /** Values of the current batch for this key; a fresh array per batch. */
+  buf: V[] = [];
   /** Whether the key changed in the open epoch. */
   touched = false;
   /** Due time of the key's timer; Infinity when none. */
@@ -187,7 +186,7 @@ class StatefulStep<V, W, S> implements TimerStep {
       } catch (err) {
         throw stepErrorFrom(this.id, 'onBatch', err, entry.key);
       } finally {
-        entry.buf.length = 0;
+        entry.buf = [];
       }
       this.after(entry, r, 'onBatch');
     }

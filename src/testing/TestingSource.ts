@@ -1,17 +1,21 @@
 import { EOF, FixedPartitionedSource, type StatefulSourcePartition } from '../inputs.js';
 import { AbortExecution } from '../runtime/abort.js';
 
-class EofMarker {
+/** The base of every marker, so that one check tells markers from items. */
+abstract class Marker {}
+class EofMarker extends Marker {
   readonly marker = 'EOF';
 }
-class AbortMarker {
+class AbortMarker extends Marker {
   readonly marker = 'ABORT';
   /** Set once the marker has fired, so a second run in the same process passes it. */
   triggered = false;
 }
-class PauseMarker {
+class PauseMarker extends Marker {
   readonly marker = 'PAUSE';
-  constructor(readonly ms: number) {}
+  constructor(readonly ms: number) {
+    super();
+  }
 }
 
 /** A marker that {@link TestingSource} understands. */
@@ -42,6 +46,14 @@ class TestingPartition<T> implements StatefulSourcePartition<T, number> {
     let i = this.index;
     for (; i < items.length; i++) {
       const x = items[i];
+      if (typeof x !== 'object' || x === null || !(x instanceof Marker)) {
+        batch.push(x as T);
+        if (batch.length >= this.batchSize) {
+          i++;
+          break;
+        }
+        continue;
+      }
       if (x instanceof EofMarker) {
         this.pending = 'eof';
         i++; // a continuation skips it
@@ -57,11 +69,6 @@ class TestingPartition<T> implements StatefulSourcePartition<T, number> {
       }
       if (x instanceof PauseMarker) {
         this.awake = Date.now() + x.ms;
-        i++;
-        break;
-      }
-      batch.push(x as T);
-      if (batch.length >= this.batchSize) {
         i++;
         break;
       }

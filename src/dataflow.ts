@@ -43,7 +43,10 @@ const STEP_ID = /^[^.\s]+$/;
  * await runMain(flow); // out: [['ALL', 0], ['ALL', 1], ['ALL', 3]]
  * ```
  */
-export class Dataflow implements Pipeable {
+// The pipe overloads come from Pipeable through declaration merging, so `this` is the flow.
+export interface Dataflow extends Pipeable {}
+
+export class Dataflow {
   /** @internal */
   readonly _steps: StepDef[] = [];
   private readonly ids = new Set<string>();
@@ -58,10 +61,6 @@ export class Dataflow implements Pipeable {
     if (typeof id !== 'string' || !STEP_ID.test(id)) {
       throw new WeirError(`a dataflow id must be a non-empty string without dots or spaces, got ${JSON.stringify(id)}`);
     }
-  }
-
-  pipe(...ops: UnaryFunction<any, any>[]): any {
-    return pipeFrom(this, ops);
   }
 
   /**
@@ -129,3 +128,7 @@ export class Dataflow implements Pipeable {
     };
   }
 }
+
+Dataflow.prototype.pipe = function (this: unknown, ...ops: UnaryFunction<any, any>[]) {
+  return pipeFrom(this, ops);
+} as never;

@@ -74,16 +74,22 @@ export type UnaryFunction<A, B> = (source: A) => B;
  * ```
  */
 export interface Pipeable {
+  /** Applies the operators left to right, each to the result of the one before. */
   pipe(): this;
+  /** Applies the operators left to right, each to the result of the one before. */
   pipe<A>(op1: UnaryFunction<this, A>): A;
+  /** Applies the operators left to right, each to the result of the one before. */
   pipe<A, B>(op1: UnaryFunction<this, A>, op2: UnaryFunction<A, B>): B;
+  /** Applies the operators left to right, each to the result of the one before. */
   pipe<A, B, C>(op1: UnaryFunction<this, A>, op2: UnaryFunction<A, B>, op3: UnaryFunction<B, C>): C;
+  /** Applies the operators left to right, each to the result of the one before. */
   pipe<A, B, C, D>(
     op1: UnaryFunction<this, A>,
     op2: UnaryFunction<A, B>,
     op3: UnaryFunction<B, C>,
     op4: UnaryFunction<C, D>,
   ): D;
+  /** Applies the operators left to right, each to the result of the one before. */
   pipe<A, B, C, D, E>(
     op1: UnaryFunction<this, A>,
     op2: UnaryFunction<A, B>,
@@ -91,6 +97,7 @@ export interface Pipeable {
     op4: UnaryFunction<C, D>,
     op5: UnaryFunction<D, E>,
   ): E;
+  /** Applies the operators left to right, each to the result of the one before. */
   pipe<A, B, C, D, E, F>(
     op1: UnaryFunction<this, A>,
     op2: UnaryFunction<A, B>,
@@ -99,6 +106,7 @@ export interface Pipeable {
     op5: UnaryFunction<D, E>,
     op6: UnaryFunction<E, F>,
   ): F;
+  /** Applies the operators left to right, each to the result of the one before. */
   pipe<A, B, C, D, E, F, G>(
     op1: UnaryFunction<this, A>,
     op2: UnaryFunction<A, B>,
@@ -108,6 +116,7 @@ export interface Pipeable {
     op6: UnaryFunction<E, F>,
     op7: UnaryFunction<F, G>,
   ): G;
+  /** Applies the operators left to right, each to the result of the one before. */
   pipe<A, B, C, D, E, F, G, H>(
     op1: UnaryFunction<this, A>,
     op2: UnaryFunction<A, B>,
@@ -118,6 +127,7 @@ export interface Pipeable {
     op7: UnaryFunction<F, G>,
     op8: UnaryFunction<G, H>,
   ): H;
+  /** Applies the operators left to right, each to the result of the one before. */
   pipe<A, B, C, D, E, F, G, H, I>(
     op1: UnaryFunction<this, A>,
     op2: UnaryFunction<A, B>,
@@ -159,7 +169,11 @@ export function pipeFrom(start: unknown, ops: UnaryFunction<any, any>[]): any {
  * );
  * ```
  */
-export class Stream<T> implements Subscribable<Message<T>>, Pipeable {
+// The pipe overloads come from Pipeable through declaration merging, so `this` is the stream.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Stream<T> extends Pipeable {}
+
+export class Stream<T> implements Subscribable<Message<T>> {
   /** @internal */
   readonly portIndex: number;
 
@@ -175,10 +189,7 @@ export class Stream<T> implements Subscribable<Message<T>>, Pipeable {
     this.portIndex = flow._allocatePort();
   }
 
-  pipe(...ops: UnaryFunction<any, any>[]): any {
-    return pipeFrom(this, ops);
-  }
-
+  /** Applies the operators left to right, each to the result of the one before. */
   /**
    * Observes the messages of this stream during a run of its flow.
    * @param observer receives every message; completes when the run ends
@@ -193,6 +204,10 @@ export class Stream<T> implements Subscribable<Message<T>>, Pipeable {
   }
 
 }
+
+Stream.prototype.pipe = function (this: unknown, ...ops: UnaryFunction<any, any>[]) {
+  return pipeFrom(this, ops);
+} as never;
 
 // RxJS interop: lets `from(stream)` make an Observable.
 (Stream.prototype as unknown as Record<string | symbol, unknown>)[rxObservable as string] = function (

@@ -7,8 +7,8 @@ import { Stream } from '../stream.js';
 /**
  * Adds an input step: the stream of items a source produces.
  *
- * A {@link FixedPartitionedSource} resumes each partition from the position stored with the last
- * complete epoch; a {@link DynamicSource} starts afresh.
+ * A `FixedPartitionedSource` resumes each partition from the position stored with the last
+ * complete epoch; a `DynamicSource` starts afresh.
  *
  * ## Example
  * ```ts

@@ -88,16 +88,43 @@ class JoinLogic implements StatefulBatchLogic<[number, unknown], Row, JoinState>
  * // ['u1', ['Ada', 'ada@example.com']]
  * ```
  * @param stepId a step id unique in the flow
- * @param args the other sides, optionally followed by {@link JoinOptions}
+ * @param b the second side
+ * @param options the insert and emit modes
  * @returns a pipeable operator on keyed streams
  */
 export function join<A, B>(stepId: string, b: KeyedStream<B>, options?: JoinOptions): (a: KeyedStream<A>) => KeyedStream<[A | undefined, B | undefined]>;
+/**
+ * Joins three keyed streams by key; see the two-sided form.
+ *
+ * ## Example
+ * ```ts
+ * import * as op from 'weir/operators';
+ * const all = a.pipe(op.join('abc', b, c, { emitMode: 'final' }));
+ * ```
+ * @param stepId a step id unique in the flow
+ * @param b the second side
+ * @param c the third side
+ * @param options the insert and emit modes
+ * @returns a pipeable operator on keyed streams
+ */
 export function join<A, B, C>(
   stepId: string,
   b: KeyedStream<B>,
   c: KeyedStream<C>,
   options?: JoinOptions,
 ): (a: KeyedStream<A>) => KeyedStream<[A | undefined, B | undefined, C | undefined]>;
+/**
+ * Joins any number of keyed streams by key; see the two-sided form.
+ *
+ * ## Example
+ * ```ts
+ * import * as op from 'weir/operators';
+ * const all = a.pipe(op.join('many', b, c, d, { insertMode: 'product' }));
+ * ```
+ * @param stepId a step id unique in the flow
+ * @param args the other sides, optionally followed by {@link JoinOptions}
+ * @returns a pipeable operator on keyed streams
+ */
 export function join(stepId: string, ...args: (KeyedStream<unknown> | JoinOptions | undefined)[]): (a: KeyedStream<unknown>) => KeyedStream<unknown[]>;
 export function join(stepId: string, ...args: (KeyedStream<unknown> | JoinOptions | undefined)[]): (a: KeyedStream<unknown>) => KeyedStream<unknown[]> {
   const others = args.filter((x): x is KeyedStream<unknown> => x instanceof Stream);

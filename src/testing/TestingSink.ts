@@ -1,6 +1,20 @@
 import { DynamicSink, type StatelessSinkPartition } from '../outputs.js';
 
 /**
+ * Anything with `push`, such as an array: what a {@link TestingSink} writes into.
+ *
+ * ## Example
+ * ```ts
+ * import type { Pushable } from 'weir/testing';
+ * const target: Pushable<number> = [];
+ * ```
+ */
+export interface Pushable<T> {
+  /** Receives one item. */
+  push(item: T): unknown;
+}
+
+/**
  * A sink that pushes every item into a target: an array, or anything with `push`. For tests.
  *
  * Delivery: at-least-once; after a resume it sees the resume epoch's items again.
@@ -14,7 +28,7 @@ import { DynamicSink, type StatelessSinkPartition } from '../outputs.js';
  */
 export class TestingSink<T> extends DynamicSink<T> {
   /** @param target receives every item */
-  constructor(readonly target: { push(item: T): unknown }) {
+  constructor(readonly target: Pushable<T>) {
     super();
     if (target === null || typeof target !== 'object' || typeof target.push !== 'function') {
       throw new TypeError('TestingSink needs an array or an object with push()');

@@ -1,25 +1,40 @@
 import { EOF, FixedPartitionedSource, type StatefulSourcePartition } from '../inputs.js';
 import { AbortExecution } from '../runtime/abort.js';
 
+/**
+ * A marker that {@link TestingSource} understands, made by `TestingSource.EOF()`, `.ABORT()` or
+ * `.PAUSE(ms)`.
+ *
+ * ## Example
+ * ```ts
+ * import { TestingSource, type TestingMarker } from 'weir/testing';
+ * const stop: TestingMarker = TestingSource.EOF();
+ * ```
+ */
+export interface TestingMarker {
+  /** Which marker it is. */
+  readonly marker: 'EOF' | 'ABORT' | 'PAUSE';
+}
+
 /** The base of every marker, so that one check tells markers from items. */
-abstract class Marker {}
+abstract class Marker implements TestingMarker {
+  abstract readonly marker: 'EOF' | 'ABORT' | 'PAUSE';
+}
 class EofMarker extends Marker {
-  readonly marker = 'EOF';
+  readonly marker = 'EOF' as const;
 }
 class AbortMarker extends Marker {
-  readonly marker = 'ABORT';
+  readonly marker = 'ABORT' as const;
   /** Set once the marker has fired, so a second run in the same process passes it. */
   triggered = false;
 }
 class PauseMarker extends Marker {
-  readonly marker = 'PAUSE';
+  readonly marker = 'PAUSE' as const;
   constructor(readonly ms: number) {
     super();
   }
 }
 
-/** A marker that {@link TestingSource} understands. */
-export type TestingMarker = EofMarker | AbortMarker | PauseMarker;
 
 class TestingPartition<T> implements StatefulSourcePartition<T, number> {
   private index: number;

@@ -8,5 +8,5 @@
  * @module
  */
 export { TestingSource, type TestingMarker } from './TestingSource.js';
-export { TestingSink } from './TestingSink.js';
+export { TestingSink, type Pushable } from './TestingSink.js';
 export { runMain, type RunOptions, type RunResult } from '../runtime/runMain.js';

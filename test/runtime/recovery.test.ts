@@ -11,7 +11,10 @@ import {
   RecoveryConfig,
   initDbDir,
 } from 'weir/recovery';
-import { TestingSink, TestingSource } from 'weir/testing';
+import { TestingSink, TestingSource, type TestingMarker } from 'weir/testing';
+
+type KV = [string, number | null];
+type Inp = (KV | TestingMarker)[];
 import { tempDir } from '../support/tmp.js';
 
 /** A stateless pass-through flow, as in Bytewax's recovery tests. */
@@ -22,10 +25,10 @@ function passFlow(inp: unknown[], out: unknown[]): Dataflow {
 }
 
 /** Keeps the max value per key; a value of null resets (discards) the key. */
-function keepMaxFlow(inp: unknown[], out: unknown[]): Dataflow {
+function keepMaxFlow(inp: Inp, out: unknown[]): Dataflow {
   const flow = new Dataflow('test_df');
   flow.pipe(
-    op.input('inp', new TestingSource(inp)),
+    op.input('inp', new TestingSource<KV>(inp)),
     op.keyOn('keyer', (x: [string, number | null]) => x[0]),
     op.statefulMap('keep_max', (max: number | undefined, [, v]: [string, number | null]) => {
       if (v === null) return [undefined, undefined];
@@ -91,7 +94,7 @@ for (const parts of [1, 3]) {
 
     it('abort with snapshots resumes keyed state', async () => {
       const { recovery } = setup();
-      const inp = [['a', 4], ['b', 4], TestingSource.ABORT(), ['a', 1], ['b', 5]];
+      const inp: Inp = [['a', 4], ['b', 4], TestingSource.ABORT(), ['a', 1], ['b', 5]];
       const out: unknown[] = [];
       await runMain(keepMaxFlow(inp, out), { epochInterval: 0, recovery });
       expect(out).toEqual([['a', 4], ['b', 4]]);
@@ -118,7 +121,7 @@ for (const parts of [1, 3]) {
 
     it('continuation with a delayed backup: an old copy of the store resumes from its own epoch', async () => {
       const { dir, recovery } = setup(1000);
-      const inp: unknown[] = [['a', 1], ['b', 2], TestingSource.EOF(), ['a', 5], ['b', 1], TestingSource.EOF(), ['a', 7]];
+      const inp: Inp = [['a', 1], ['b', 2], TestingSource.EOF(), ['a', 5], ['b', 1], TestingSource.EOF(), ['a', 7]];
       const out: unknown[] = [];
       await runMain(keepMaxFlow(inp, out), { epochInterval: 100, recovery });
       expect(out).toEqual([['a', 1], ['b', 2]]);
@@ -140,7 +143,7 @@ for (const parts of [1, 3]) {
     it('state spread over several partitions resumes for every key', async () => {
       const { dir, recovery } = setup();
       const keys = Array.from({ length: 50 }, (_, i) => `k${i}`);
-      const inp: unknown[] = [...keys.map((k, i) => [k, i]), TestingSource.EOF(), ...keys.map((k) => [k, 0])];
+      const inp: Inp = [...keys.map((k, i): KV => [k, i]), TestingSource.EOF(), ...keys.map((k): KV => [k, 0])];
       const out: unknown[] = [];
       await runMain(keepMaxFlow(inp, out), { epochInterval: 0, recovery });
       const files = new Set(snapRows(dir).filter((r) => r.step === 'test_df.keep_max').map((r) => r.file));
@@ -174,7 +177,7 @@ describe('recovery errors', () => {
     const dir = tempDir();
     initDbDir(dir, 3);
     const recovery = new RecoveryConfig(dir, { backupInterval: 0 });
-    const inp: unknown[] = [['a', 1], ['b', 2], ['c', 3], TestingSource.EOF(), ['a', 5], ['b', 6], ['c', 7], TestingSource.EOF()];
+    const inp: Inp = [['a', 1], ['b', 2], ['c', 3], TestingSource.EOF(), ['a', 5], ['b', 6], ['c', 7], TestingSource.EOF()];
     await runMain(keepMaxFlow(inp, []), { epochInterval: 0, recovery });
     const backup = tempDir();
     copyStore(dir, backup, 'part-0');
@@ -190,7 +193,7 @@ describe('stateful end of stream', () => {
     const dir = tempDir();
     initDbDir(dir, 1);
     const recovery = new RecoveryConfig(dir);
-    const inp: unknown[] = [['a', 1], ['a', 2], TestingSource.EOF(), ['a', 10], TestingSource.EOF()];
+    const inp: ([string, number] | TestingMarker)[] = [['a', 1], ['a', 2], TestingSource.EOF(), ['a', 10], TestingSource.EOF()];
     const build = (out: unknown[]) => {
       const flow = new Dataflow('eof');
       const keyed = flow.pipe(op.input('inp', new TestingSource(inp)), op.keyOn('k', (x: [string, number]) => x[0]), op.mapValue('v', (x: [string, number]) => x[1]));
@@ -221,7 +224,7 @@ describe('stateful end of stream', () => {
     const dir = tempDir();
     initDbDir(dir, 1);
     const recovery = new RecoveryConfig(dir);
-    const inp: unknown[] = [['a', 5], ['b', 5], ['a', null], TestingSource.EOF(), ['a', 1], ['b', 1]];
+    const inp: Inp = [['a', 5], ['b', 5], ['a', null], TestingSource.EOF(), ['a', 1], ['b', 1]];
     const out: unknown[] = [];
     await runMain(keepMaxFlow(inp, out), { epochInterval: 0, recovery });
     // The latest version of 'a' is a tombstone, or GC has already dropped the key entirely.
@@ -239,7 +242,7 @@ describe('stateful end of stream', () => {
     initDbDir(dir, 2);
     const recovery = new RecoveryConfig(dir);
     const keys = ['a', 'b', 'c', 'd', 'e'];
-    const inp = Array.from({ length: 2000 }, (_, i) => [keys[i % keys.length], i]);
+    const inp: Inp = Array.from({ length: 2000 }, (_, i): KV => [keys[i % keys.length]!, i]);
     const r = await runMain(keepMaxFlow(inp, []), { epochInterval: 0, recovery });
     expect(r.lastEpoch).toBeGreaterThan(1000);
     const rows = snapRows(dir);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Dataflow, runMain } from 'weir';
 import * as op from 'weir/operators';
 import { RecoveryConfig, initDbDir } from 'weir/recovery';
-import { TestingSink, TestingSource } from 'weir/testing';
+import { TestingSink, TestingSource, type TestingMarker } from 'weir/testing';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -17,7 +17,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function seedFlow(inp: unknown[], out: unknown[]): Dataflow {
+function seedFlow(inp: (number | TestingMarker)[], out: unknown[]): Dataflow {
   const flow = new Dataflow('recovery');
   flow.pipe(
     op.input('inp', new TestingSource(inp)),
@@ -36,7 +36,7 @@ describe('the seed tutorial', () => {
     it(`resumes state and input position with ${parts} partition(s)`, async () => {
       const db = tempDir();
       initDbDir(db, parts);
-      const inp: unknown[] = [0, 1, 2];
+      const inp: number[] = [0, 1, 2];
       const out: unknown[] = [];
       const recovery = new RecoveryConfig(db);
       await runMain(seedFlow(inp, out), { epochInterval: 0, recovery });

@@ -1,0 +1,356 @@
+import { describe, expect, it } from 'vitest';
+import { Dataflow, StepError, runMain } from 'weir';
+import * as op from 'weir/operators';
+import type { StatefulBatchLogic } from 'weir/operators';
+import { RecoveryConfig, initDbDir } from 'weir/recovery';
+import { TestingSink, TestingSource } from 'weir/testing';
+import { tempDir } from '../support/tmp.js';
+
+type KV = [string, unknown];
+type Builder = (resume: any) => StatefulBatchLogic<any, any, any>;
+
+/** A clock that follows real time plus a skew the flow advances with `{ advance: ms }` items. */
+function skewClock() {
+  let skew = 0;
+  return {
+    now: () => Date.now() + skew,
+    advance(ms: number) {
+      skew += ms;
+    },
+  };
+}
+const HOUR = 3_600_000;
+
+function flowWith(items: unknown[], builder: Builder, out: unknown[], opts: { batchSize?: number; clock?: ReturnType<typeof skewClock> } = {}) {
+  const flow = new Dataflow('f');
+  flow.pipe(
+    op.input('inp', new TestingSource<any>(items, opts.batchSize ?? 1)),
+    op.filterMap('clock', (x: KV | { advance: number }) => {
+      if (Array.isArray(x)) return x;
+      opts.clock?.advance(x.advance);
+      return undefined;
+    }),
+    op.statefulBatch('s', builder),
+    op.output('out', new TestingSink(out)),
+  );
+  return flow;
+}
+
+async function stepError(p: Promise<unknown>): Promise<StepError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StepError);
+  return err as StepError;
+}
+
+describe('statefulBatch: onBatch', () => {
+  it('groups each batch per key, keeping the order of values and of first appearance', async () => {
+    const calls: unknown[][] = [];
+    const out: unknown[] = [];
+    const flow = flowWith(
+      [['b', 1], ['a', 2], ['b', 3], ['c', 4], ['a', 5], ['b', 6], ['a', 7]],
+      () => ({
+        onBatch(values: number[], emit) {
+          calls.push([...values]);
+          emit(values.reduce((s, v) => s + v, 0));
+          return 'retain';
+        },
+        snapshot: () => null,
+      }),
+      out,
+      { batchSize: 6 },
+    );
+    await runMain(flow);
+    expect(calls).toEqual([[1, 3, 6], [2, 5], [4], [7]]);
+    expect(out).toEqual([['b', 10], ['a', 7], ['c', 4], ['a', 7]]);
+  });
+
+  it('one logic per key, built once with undefined; retain keeps it, discard rebuilds it', async () => {
+    const built: unknown[] = [];
+    const out: unknown[] = [];
+    const builder: Builder = (resume) => {
+      built.push(resume);
+      let n = 0;
+      return {
+        onBatch(values: string[], emit) {
+          for (const v of values) {
+            n++;
+            emit(`${v}#${n}`);
+          }
+          return values.includes('stop') ? 'discard' : 'retain';
+        },
+        snapshot: () => n,
+      };
+    };
+    await runMain(flowWith([['a', 'x'], ['b', 'x'], ['a', 'y'], ['a', 'stop'], ['a', 'z']], builder, out));
+    expect(out).toEqual([['a', 'x#1'], ['b', 'x#1'], ['a', 'y#2'], ['a', 'stop#3'], ['a', 'z#1']]);
+    expect(built).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('onEof is called once for every live key, not for discarded ones', async () => {
+    const out: unknown[] = [];
+    const builder: Builder = () => {
+      const seen: string[] = [];
+      return {
+        onBatch(values: string[]) {
+          seen.push(...values);
+          return values.includes('drop') ? 'discard' : 'retain';
+        },
+        onEof(emit) {
+          emit(seen.join(','));
+          return 'discard';
+        },
+        snapshot: () => seen,
+      };
+    };
+    await runMain(flowWith([['a', '1'], ['b', '2'], ['a', '3'], ['c', 'drop']], builder, out));
+    expect(out).toEqual([['a', '1,3'], ['b', '2']]);
+  });
+});
+
+describe('statefulBatch: timers', () => {
+  /** A logic that asks to be notified `after` ms after its first value. */
+  function timerLogic(clock: ReturnType<typeof skewClock>, after: number | undefined): Builder {
+    return () => {
+      let due: number | undefined;
+      return {
+        onBatch() {
+          if (after !== undefined) due ??= clock.now() + after;
+          return 'retain';
+        },
+        onNotify(emit) {
+          emit('notify');
+          return 'discard';
+        },
+        onEof(emit) {
+          emit('eof');
+          return 'discard';
+        },
+        notifyAt: () => due,
+        snapshot: () => due,
+      };
+    };
+  }
+
+  it('onNotify fires once the injected clock passes notifyAt, per key; onEof gets the rest', async () => {
+    const clock = skewClock();
+    const out: unknown[] = [];
+    const items = [
+      ['a', 1],
+      { advance: 0.5 * HOUR },
+      ['b', 1],
+      { advance: 0.75 * HOUR }, // a is due (at 1h)
+      ['c', 1],
+      { advance: 0.5 * HOUR }, // b is due (at 1.5h); c is not (at 2.25h)
+      ['d', 1],
+    ];
+    await runMain(flowWith(items, timerLogic(clock, HOUR), out, { clock }), { now: clock.now });
+    expect(out).toEqual([['a', 'notify'], ['b', 'notify'], ['c', 'eof'], ['d', 'eof']]);
+  });
+
+  it('notifyAt() of undefined never fires', async () => {
+    const clock = skewClock();
+    const out: unknown[] = [];
+    await runMain(flowWith([['a', 1], { advance: 100 * HOUR }, ['b', 1]], timerLogic(clock, undefined), out, { clock }), {
+      now: clock.now,
+    });
+    expect(out).toEqual([['a', 'eof'], ['b', 'eof']]);
+  });
+
+  it('a timer is re-armed after a resume from its snapshot', async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const recovery = new RecoveryConfig(dir);
+    const clock = skewClock();
+    const builder: Builder = (resume: number | undefined) => {
+      let due = resume;
+      return {
+        onBatch() {
+          due ??= clock.now() + HOUR;
+          return 'retain';
+        },
+        onNotify(emit) {
+          emit('notify');
+          return 'discard';
+        },
+        notifyAt: () => due,
+        snapshot: () => due,
+      };
+    };
+    const items: unknown[] = [['a', 1], TestingSource.ABORT(), ['z', 1]];
+    const out1: unknown[] = [];
+    const r1 = await runMain(flowWith(items, builder, out1, { clock }), { now: clock.now, recovery, epochInterval: 0 });
+    expect(r1.reason).toBe('aborted');
+    expect(out1).toEqual([]);
+    clock.advance(2 * HOUR);
+    const out2: unknown[] = [];
+    await runMain(flowWith(items, builder, out2, { clock }), { now: clock.now, recovery, epochInterval: 0 });
+    expect(out2).toEqual([['a', 'notify']]);
+  });
+});
+
+describe('statefulBatch: snapshots and resume', () => {
+  it('snapshots only the keys touched in each epoch, when the epoch closes', async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const log: string[] = [];
+    const flow = new Dataflow('f');
+    // Each value repeats its key, so that the logic can name it in the log.
+    type Item = [string, [string, number]];
+    flow.pipe(
+      op.input('inp', new TestingSource<Item>([['a', ['a', 1]], ['b', ['b', 2]], ['a', ['a', 3]]])),
+      op.inspectDebug('log', (_s: string, x: Item, epoch: number) => void log.push(`${x[0]}@${epoch}`)),
+      op.statefulBatch('s', (): StatefulBatchLogic<[string, number], never, number> => {
+        let sum = 0;
+        let key = '';
+        return {
+          onBatch(values) {
+            for (const [k, v] of values) {
+              key = k;
+              sum += v;
+            }
+            return 'retain';
+          },
+          snapshot: () => {
+            log.push(`snap ${key}=${sum}`);
+            return sum;
+          },
+        };
+      }),
+      op.output('out', new TestingSink<unknown>([])),
+    );
+    await runMain(flow, { epochInterval: 0, recovery: new RecoveryConfig(dir) });
+    expect(log).toEqual(['a@1', 'snap a=1', 'b@2', 'snap b=2', 'a@3', 'snap a=4']);
+  });
+
+  it('the builder gets the stored state after a resume; a discarded key starts afresh', async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const recovery = new RecoveryConfig(dir);
+    const built: unknown[] = [];
+    const builder: Builder = (resume: number[] | undefined) => {
+      built.push(resume);
+      const seen = resume ? [...resume] : [];
+      return {
+        onBatch(values: number[], emit) {
+          seen.push(...values);
+          emit([...seen]);
+          return values.includes(0) ? 'discard' : 'retain';
+        },
+        snapshot: () => seen,
+      };
+    };
+    const items: unknown[] = [['a', 1], ['b', 5], ['b', 0], TestingSource.ABORT(), ['a', 2], ['b', 6]];
+    const out1: unknown[] = [];
+    await runMain(flowWith(items, builder, out1), { recovery, epochInterval: 0 });
+    expect(out1).toEqual([['a', [1]], ['b', [5]], ['b', [5, 0]]]);
+    built.length = 0;
+    const out2: unknown[] = [];
+    await runMain(flowWith(items, builder, out2), { recovery, epochInterval: 0 });
+    expect(out2).toEqual([['a', [1, 2]], ['b', [6]]]);
+    expect(built).toEqual([[1], undefined]);
+  });
+
+  it('unserializable state fails naming step and key, and the next run resumes from the last commit', async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const recovery = new RecoveryConfig(dir);
+    const builder: Builder = (resume: number | undefined) => {
+      let sum = resume ?? 0;
+      let bad = false;
+      return {
+        onBatch(values: (number | 'fn')[], emit) {
+          for (const v of values) {
+            if (v === 'fn') bad = true;
+            else sum += v;
+          }
+          emit(sum);
+          return 'retain';
+        },
+        snapshot: () => (bad ? { sum, fn: () => sum } : sum),
+      };
+    };
+    const items: unknown[] = [['k', 1], ['k', 2], ['k', 'fn'], ['k', 4]];
+    const out1: unknown[] = [];
+    const err = await stepError(runMain(flowWith(items, builder, out1), { recovery, epochInterval: 0 }));
+    expect(err.stepId).toBe('f.s');
+    expect(err.key).toBe('k');
+    expect(err.message).toMatch(/^step 'f\.s', key "k": state cannot be serialized/);
+    expect(out1).toEqual([['k', 1], ['k', 3], ['k', 3]]);
+    // Epochs 1 and 2 committed; the failing epoch 3 did not. Replace the bad item and run again.
+    items[2] = ['k', 10];
+    const out2: unknown[] = [];
+    const r2 = await runMain(flowWith(items, builder, out2), { recovery, epochInterval: 0 });
+    expect(r2.firstEpoch).toBe(3);
+    expect(out2).toEqual([['k', 13], ['k', 17]]);
+  });
+
+  it('without recovery, unserializable state is fine', async () => {
+    const out: unknown[] = [];
+    await runMain(
+      flowWith([['k', 1]], () => ({ onBatch: () => 'retain', snapshot: () => () => 1 }), out),
+      { epochInterval: 0 },
+    );
+    expect(out).toEqual([]);
+  });
+});
+
+describe('statefulBatch: contract errors', () => {
+  const run = (builder: Builder, items: unknown[] = [['k', 1]]) => stepError(runMain(flowWith(items, builder, [])));
+
+  it.each([
+    ['undefined', undefined],
+    ['an object without onBatch', { snapshot: () => 1 }],
+    ['an object without snapshot', { onBatch: () => 'retain' }],
+    ['a function', () => 'retain'],
+  ])('a builder returning %s is a clear error naming step and key', async (_what, logic) => {
+    const err = await run(() => logic as never);
+    expect(err.message).toBe(`step 'f.s', key "k": the builder must return a logic object with onBatch() and snapshot()`);
+  });
+
+  it('a throwing builder names step and key', async () => {
+    const err = await run(() => {
+      throw new Error('no logic');
+    });
+    expect(err.message).toMatch(/^step 'f\.s', key "k": the builder threw: no logic/);
+  });
+
+  it('onBatch returning something else than retain/discard names step and key', async () => {
+    const err = await run(() => ({ onBatch: () => 'keep' as never, snapshot: () => 0 }));
+    expect(err.message).toBe(`step 'f.s', key "k": onBatch must return 'retain' or 'discard', got "keep"`);
+  });
+
+  it('onNotify returning something else names step and key', async () => {
+    const err = await run(() => ({
+      onBatch: () => 'retain',
+      notifyAt: () => 0, // due at once
+      onNotify: () => true as never,
+      snapshot: () => 0,
+    }));
+    expect(err.message).toBe(`step 'f.s', key "k": onNotify must return 'retain' or 'discard', got true`);
+  });
+
+  it('onEof returning something else names step and key', async () => {
+    const err = await run(() => ({ onBatch: () => 'retain', onEof: () => undefined as never, snapshot: () => 0 }));
+    expect(err.message).toMatch(/^step 'f\.s', key "k": onEof must return 'retain' or 'discard', got/);
+  });
+
+  it.each(['onBatch', 'onNotify', 'onEof', 'notifyAt'] as const)('a throwing %s names step and key', async (hook) => {
+    const logic: Record<string, unknown> = { onBatch: () => 'retain', snapshot: () => 0 };
+    if (hook === 'onNotify') logic.notifyAt = () => 0;
+    logic[hook] = () => {
+      throw new Error(`${hook} broke`);
+    };
+    const err = await run(() => logic as never);
+    expect(err.key).toBe('k');
+    expect(err.message).toMatch(new RegExp(`^step 'f\\.s', key "k": ${hook} threw: ${hook} broke`));
+  });
+
+  it('an unkeyed item is an error naming the step', async () => {
+    const err = await run(() => ({ onBatch: () => 'retain', snapshot: () => 0 }), [[42, 'v']]);
+    expect(err.stepId).toBe('f.s');
+    expect(err.message).toMatch(/\[key, value\] pair with a string key.*whose key is number 42/);
+  });
+});

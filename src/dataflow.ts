@@ -17,6 +17,15 @@ export interface StepDef {
 
 const STEP_ID = /^[^.\s]+$/;
 
+/** An observer of one stream, attached to the port of the current run. */
+class ObserverEntry {
+  detach: (() => void) | undefined;
+  constructor(readonly observer: Partial<Observer<Message<unknown>>>) {}
+  attach(ctx: RunContext, index: number): void {
+    this.detach = ctx.port(index).listen((m) => this.observer.next?.(m));
+  }
+}
+
 /**
  * A dataflow: a named graph of steps, built by piping operators and run by {@link runMain}.
  *
@@ -51,7 +60,7 @@ export class Dataflow {
   readonly _steps: StepDef[] = [];
   private readonly ids = new Set<string>();
   private portCount = 0;
-  private observers = new Map<number, Partial<Observer<Message<unknown>>>[]>();
+  private observers = new Map<number, Set<ObserverEntry>>();
   private running: RunContext | undefined;
 
   /**
@@ -102,28 +111,28 @@ export class Dataflow {
     const ending = this.running;
     this.running = ctx;
     if (ctx) {
-      for (const [index, list] of this.observers) {
-        for (const o of list) ctx.port(index).listen((m) => o.next?.(m));
-      }
+      for (const [index, entries] of this.observers) for (const e of entries) e.attach(ctx, index);
     } else if (ending) {
-      const all = [...this.observers.values()].flat();
+      const all = [...this.observers.values()].flatMap((set) => [...set]);
       this.observers.clear();
-      for (const o of all) o.complete?.();
+      for (const e of all) {
+        e.detach?.();
+        e.observer.complete?.();
+      }
     }
   }
 
   /** @internal */
   _observePort<T>(index: number, observer: Partial<Observer<Message<T>>>): Unsubscribable {
-    const o = observer as Partial<Observer<Message<unknown>>>;
-    const list = this.observers.get(index) ?? [];
-    list.push(o);
-    this.observers.set(index, list);
-    const detach = this.running?.port(index).listen((m) => o.next?.(m));
+    const entry = new ObserverEntry(observer as Partial<Observer<Message<unknown>>>);
+    let set = this.observers.get(index);
+    if (!set) this.observers.set(index, (set = new Set()));
+    set.add(entry);
+    if (this.running) entry.attach(this.running, index);
     return {
       unsubscribe: () => {
-        detach?.();
-        const l = this.observers.get(index);
-        if (l) this.observers.set(index, l.filter((x) => x !== o));
+        entry.detach?.();
+        set.delete(entry);
       },
     };
   }

@@ -1,4 +1,4 @@
-import { Observable, observable as rxObservable, type Observer, type Subscribable, type Unsubscribable } from 'rxjs';
+import { type InteropObservable, Observable, observable as rxObservable, type Observer, type Subscribable, type Unsubscribable } from 'rxjs';
 import type { Dataflow } from './dataflow.js';
 
 /**
@@ -171,7 +171,7 @@ export function pipeFrom(start: unknown, ops: UnaryFunction<any, any>[]): any {
  */
 // The pipe overloads come from Pipeable through declaration merging, so `this` is the stream.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export interface Stream<T> extends Pipeable {}
+export interface Stream<T> extends Pipeable, InteropObservable<Message<T>> {}
 
 export class Stream<T> implements Subscribable<Message<T>> {
   /** @internal */

@@ -1,6 +1,5 @@
 import { stepErrorFrom } from '../errors.js';
-import type { Stream } from '../stream.js';
-import { flatMapBatch } from './flatMapBatch.js';
+import { Stream } from '../stream.js';
 
 /**
  * A cache whose entries expire after a time to live, filled by a getter on a miss.
@@ -66,18 +65,27 @@ export function enrichCached<T, U, DV>(
   options: { ttl: number; now?: () => number },
 ): (up: Stream<T>) => Stream<U> {
   return (up) => {
-    const id = `${up.flow.id}.${stepId}`;
-    let cache: TTLCache<DV> | undefined;
-    return flatMapBatch<T, U>(stepId, (items) => {
-      cache ??= new TTLCache(getter, options.ttl, options.now);
-      const out = new Array<U>(items.length);
-      let i = 0;
-      try {
-        for (; i < items.length; i++) out[i] = mapper(cache, items[i]!);
-      } catch (err) {
-        throw stepErrorFrom(id, 'the enrich mapper', err);
-      }
-      return out;
-    })(up);
+    let out!: Stream<U>;
+    up.flow._addStep(stepId, (fullId) => {
+      out = new Stream<U>(up.flow, fullId);
+      return (ctx) => {
+        const cache = new TTLCache(getter, options.ttl, options.now);
+        const port = ctx.port<U>(out.portIndex);
+        ctx.port<T>(up.portIndex).listen((m) => {
+          if (m.kind !== 'batch') return port.emit(m);
+          const items = m.items;
+          const res = new Array<U>(items.length);
+          let i = 0;
+          try {
+            for (; i < items.length; i++) res[i] = mapper(cache, items[i]!);
+          } catch (err) {
+            const x = items[i];
+            throw stepErrorFrom(fullId, 'the enrich mapper', err, Array.isArray(x) && typeof x[0] === 'string' ? x[0] : undefined);
+          }
+          if (res.length > 0) port.emit({ kind: 'batch', epoch: m.epoch, items: res });
+        });
+      };
+    });
+    return out;
   };
 }

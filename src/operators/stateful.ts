@@ -33,13 +33,20 @@ class ItemWise<V, W, S> implements StatefulBatchLogic<V, W, S> {
     private readonly builder: (resumeState: S | undefined) => StatefulLogic<V, W, S>,
     resume: S | undefined,
   ) {
-    this.inner = builder(resume);
+    this.inner = this.build(resume);
+  }
+  private build(resume: S | undefined): StatefulLogic<V, W, S> {
+    const logic = this.builder(resume);
+    if (logic === null || typeof logic !== 'object' || typeof logic.onItem !== 'function' || typeof logic.snapshot !== 'function') {
+      throw new TypeError('the builder must return a logic object with onItem() and snapshot()');
+    }
+    return logic;
   }
   onBatch(values: V[], emit: Emit<W>): Retain {
     let r: Retain = 'retain';
     for (let i = 0; i < values.length; i++) {
       // After a discard, later values of the same batch start from a fresh logic, as in Bytewax.
-      if (r === 'discard') this.inner = this.builder(undefined);
+      if (r === 'discard') this.inner = this.build(undefined);
       r = this.inner.onItem(values[i]!, emit);
     }
     return r;

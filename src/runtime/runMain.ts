@@ -103,7 +103,7 @@ export async function runMain(flow: Dataflow, options: RunOptions = {}): Promise
     const firstEpoch = store ? store.resumeEpoch : 1;
     const resume = store ? store.loadSnapshots() : new Map<string, Map<string, Uint8Array>>();
     store?.beginExecution();
-    const gcLag = recovery && epochInterval > 0 ? Math.ceil(recovery.backupInterval / epochInterval) : 0;
+    const gcLag = recovery ? Math.ceil(recovery.backupInterval / Math.max(epochInterval, 1)) : 0;
     const ctx = new RunContext(flow._portCount, firstEpoch, store !== undefined, recovery?.serde ?? v8Serde, now, resume);
     flow._setRunning(ctx);
     try {
@@ -148,7 +148,7 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
       let worked = false;
       for (const inp of ctx.inputs) {
         for (const p of inp.parts) {
-          if (p.eof || p.awakeAt > ctx.now()) continue;
+          if (p.eof || p.awakeAt > Date.now()) continue;
           const result = await nextBatch(inp.stepId, p);
           if (result === EOF) {
             p.eof = true;
@@ -163,7 +163,7 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
             inp.port.emit({ kind: 'batch', epoch: ctx.epoch, items });
           }
           const awake = p.part.nextAwake?.();
-          p.awakeAt = awake ?? (items.length === 0 ? ctx.now() + 1 : 0);
+          p.awakeAt = awake ?? (items.length === 0 ? Date.now() + 1 : 0);
           if (ctx.sinks.some((s) => s.pending() > o.maxPending)) await settleSinks(ctx);
         }
       }
@@ -209,12 +209,17 @@ function fireTimers(ctx: RunContext): void {
   for (const s of ctx.timerSteps) if (s.nextDue() <= t) s.fire(t);
 }
 
-/** Waits until a partition or a timer is due, the epoch ends or a stop is requested. */
+/**
+ * Waits until a partition or a timer is due, the epoch ends or a stop is requested. Sources wake
+ * by system time (`nextAwake`); epochs and timers follow the run's clock, which tests may inject.
+ */
 async function idle(ctx: RunContext, epochEnd: number, signal: AbortSignal | undefined): Promise<void> {
-  let until = epochEnd;
-  for (const inp of ctx.inputs) for (const p of inp.parts) if (!p.eof) until = Math.min(until, p.awakeAt);
-  for (const s of ctx.timerSteps) until = Math.min(until, s.nextDue());
-  const wait = Math.min(Math.max(0, until - ctx.now()), 50);
+  const now = ctx.now();
+  let wait = epochEnd - now;
+  const sys = Date.now();
+  for (const inp of ctx.inputs) for (const p of inp.parts) if (!p.eof) wait = Math.min(wait, p.awakeAt - sys);
+  for (const s of ctx.timerSteps) wait = Math.min(wait, s.nextDue() - now);
+  wait = Math.min(Math.max(0, wait), 50);
   if (wait <= 0 || signal?.aborted) return;
   await sleep(wait);
 }

@@ -60,7 +60,7 @@ describe('enrichCached', () => {
   // The doc comment says the cache "is local to the run"; it lives in the operator's closure
   // (src/operators/enrichCached.ts, `let cache` outside the batch mapper), so a second run of the
   // same flow object starts with the first run's cache.
-  it.fails('a second run of the same flow starts with an empty cache', async () => {
+  it('a second run of the same flow starts with an empty cache', async () => {
     const { calls, build } = setup(1_000);
     const flow = build([{ sym: 'ACME', at: 0 }], []);
     await runMain(flow);
@@ -84,7 +84,7 @@ describe('enrichCached', () => {
 
   // Every other per-item operator names the key of a keyed item (stateless.ts `fail`);
   // enrichCached.ts:78 calls stepErrorFrom without it.
-  it.fails('a throwing mapper on a keyed item names the key', async () => {
+  it('a throwing mapper on a keyed item names the key', async () => {
     const flow = new Dataflow('f');
     flow.pipe(
       op.input('inp', new TestingSource<[string, string]>([['k1', 'x']])),

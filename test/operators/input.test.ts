@@ -26,7 +26,7 @@ describe('input', () => {
   // nextBatch), but runMain compares it with the injected clock (`p.awakeAt > ctx.now()` in
   // src/runtime/runMain.ts loop). Under a fake clock the source never wakes: the run only ends
   // here because the signal stops it.
-  it.fails('a PAUSE ends under an injected clock', async () => {
+  it('a PAUSE ends under an injected clock', async () => {
     const out: number[] = [];
     const flow = new Dataflow('f');
     flow.pipe(op.input('inp', new TestingSource([1, TestingSource.PAUSE(10), 2])), op.output('out', new TestingSink(out)));
@@ -76,7 +76,6 @@ describe('a stream as an Observable', () => {
   it('from(stream) sees batches, barriers and the end of stream, and completes when the run ends', async () => {
     const { flow, doubled } = flowOf([1, 2, 3]);
     // The docs promise `from(stream)`, but Stream declares no [Symbol.observable] for TypeScript.
-    // @ts-expect-error BUG (src/stream.ts): remove this line once Stream is typed as an InteropObservable.
     const seen = lastValueFrom(from(doubled).pipe(toArray()));
     await runMain(flow, { epochInterval: 0 });
     const msgs = (await seen) as Message<number>[];
@@ -118,7 +117,7 @@ describe('a stream as an Observable', () => {
   // BUG: src/dataflow.ts _observePort/_setRunning: an observer subscribed before the run is wired
   // to the port by _setRunning, which drops the detach function; unsubscribe() then only removes
   // it from the list, so it keeps receiving messages for the rest of the run.
-  it.fails('unsubscribing a plain observer (subscribed before the run) stops its messages', async () => {
+  it('unsubscribing a plain observer (subscribed before the run) stops its messages', async () => {
     const { flow, doubled } = flowOf([1, 2, 3, 4, 5, 6]);
     const got: Message<number>[] = [];
     const sub = doubled.subscribe({

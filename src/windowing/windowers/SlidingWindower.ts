@@ -1,0 +1,149 @@
+import { StepError, WeirError } from '../../errors.js';
+import { type Timestamp, checkPositive, parseAlignTo } from '../time.js';
+import { NO_MERGES, type WindowMeta, type Windower, type WindowerLogic } from './Windower.js';
+
+/** Logic of sliding and tumbling windows: window `id` is `[alignTo + id*offset, + length)`. */
+export class SlidingLogic implements WindowerLogic<number[]> {
+  private readonly opened = new Set<number>();
+  private minClose = Infinity;
+  /** The last id opened, so a run of items in one window skips the set lookup. */
+  private lastId = NaN;
+
+  constructor(
+    private readonly length: number,
+    private readonly offset: number,
+    private readonly align: number,
+    resume: number[] | undefined,
+  ) {
+    if (resume) for (const id of resume) this.add(id);
+  }
+
+  private add(id: number): void {
+    this.opened.add(id);
+    const close = this.align + id * this.offset + this.length;
+    if (close < this.minClose) this.minClose = close;
+  }
+
+  openFor(ts: number, ids: number[]): void {
+    const since = ts - this.align;
+    const last = Math.floor(since / this.offset);
+    if (this.offset === this.length) {
+      if (last !== this.lastId) {
+        if (!this.opened.has(last)) this.add(last);
+        this.lastId = last;
+      }
+      ids.push(last);
+      return;
+    }
+    for (let id = Math.floor((since - this.length) / this.offset) + 1; id <= last; id++) {
+      if (!this.opened.has(id)) this.add(id);
+      ids.push(id);
+    }
+  }
+
+  lateFor(ts: number, ids: number[]): void {
+    const since = ts - this.align;
+    const last = Math.floor(since / this.offset);
+    for (let id = Math.floor((since - this.length) / this.offset) + 1; id <= last; id++) ids.push(id);
+  }
+
+  takeMerged(): readonly (readonly [number, number])[] {
+    return NO_MERGES;
+  }
+
+  closeFor(watermark: number, closed: [number, WindowMeta][]): void {
+    if (watermark < this.minClose) return;
+    const start = closed.length;
+    let min = Infinity;
+    for (const id of this.opened) {
+      const openTime = this.align + id * this.offset;
+      const closeTime = openTime + this.length;
+      if (closeTime <= watermark) {
+        this.opened.delete(id);
+        closed.push([id, { openTime, closeTime }]);
+      } else if (closeTime < min) min = closeTime;
+    }
+    this.minClose = min;
+    this.lastId = NaN;
+    if (closed.length - start > 1) {
+      const mine = closed.splice(start).sort((a, b) => a[0] - b[0]);
+      for (const c of mine) closed.push(c);
+    }
+  }
+
+  notifyAt(): number | undefined {
+    return this.minClose === Infinity ? undefined : this.minClose;
+  }
+
+  isEmpty(): boolean {
+    return this.opened.size === 0;
+  }
+
+  snapshot(): number[] {
+    return [...this.opened];
+  }
+}
+
+/**
+ * Fixed-length windows that start every `offset` ms and may overlap.
+ *
+ * Window `id` covers `[alignTo + id*offset, alignTo + id*offset + length)`, so ids count from
+ * the aligned origin (and are negative before it). With `offset < length` an item falls in
+ * `length / offset` windows; with `offset == length` this is a {@link TumblingWindower}. An
+ * offset larger than the length would leave gaps, and is refused.
+ *
+ * Invalid arguments are reported, naming the step, when the windower is given to a window
+ * operator.
+ *
+ * ## Example
+ * ```ts
+ * import { EventClock, SlidingWindower, countWindow } from 'weir/windowing';
+ * // 10-minute windows every minute, aligned to midnight UTC.
+ * const windower = new SlidingWindower(600_000, 60_000, '2024-01-01T00:00:00Z');
+ * const counts = events.pipe(countWindow('c', new EventClock((e: { at: number }) => e.at, 0), windower, () => 'all'));
+ * ```
+ */
+export class SlidingWindower implements Windower<number[]> {
+  /** The origin in ms since the Unix epoch; `NaN` when `alignTo` was invalid. */
+  readonly align: number;
+  private readonly problem: string | undefined;
+
+  /**
+   * @param length window length in ms, > 0
+   * @param offset ms between the starts of consecutive windows, > 0 and <= `length`
+   * @param alignTo an instant at which a window starts: a `Date`, ms since the Unix epoch, or an
+   *   ISO 8601 string with a zone (`Z` or `+hh:mm`); a local-time string is refused. Default 0.
+   */
+  constructor(
+    readonly length: number,
+    readonly offset: number,
+    alignTo: Timestamp | string = 0,
+  ) {
+    const a = parseAlignTo('SlidingWindower', alignTo);
+    this.align = typeof a === 'number' ? a : NaN;
+    this.problem =
+      checkPositive('SlidingWindower', 'length', length) ??
+      checkPositive('SlidingWindower', 'offset', offset) ??
+      (offset > length
+        ? `SlidingWindower offset (${offset} ms) must not be larger than length (${length} ms): there would be gaps between windows where items are lost`
+        : undefined) ??
+      (typeof a === 'string' ? a : undefined);
+  }
+
+  /**
+   * Throws a {@link StepError} naming the step if an argument is invalid.
+   * @param stepId the window step's full id
+   */
+  check(stepId: string): void {
+    if (this.problem) throw new StepError(stepId, this.problem);
+  }
+
+  /**
+   * @param resume the ids of the key's open windows, or `undefined`
+   * @returns the key's windower logic
+   */
+  build(resume: number[] | undefined): WindowerLogic<number[]> {
+    if (this.problem) throw new WeirError(this.problem);
+    return new SlidingLogic(this.length, this.offset, this.align, resume);
+  }
+}

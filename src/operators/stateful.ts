@@ -159,6 +159,30 @@ class MapLogic<S, V, W> implements StatefulBatchLogic<V, W, S> {
     private readonly flat: boolean,
   ) {}
 
+  onItem(value: V, emit: Emit<W>): Retain {
+    let r: [S | undefined, unknown];
+    try {
+      r = this.mapper(this.state, value);
+    } catch (err) {
+      throw stepErrorFrom(this.id, 'the mapper', err);
+    }
+    if (!Array.isArray(r) || r.length !== 2) this.badShape(r);
+    this.state = r[0];
+    if (!this.flat) emit(r[1] as W);
+    else this.emitAll(r[1], emit);
+    return this.state === undefined ? 'discard' : 'retain';
+  }
+
+  private badShape(r: unknown): never {
+    throw new StepError(this.id, `the mapper must return a 2-element array [newState, ${this.flat ? 'values' : 'value'}], got ${describeValue(r)}`);
+  }
+
+  private emitAll(ws: unknown, emit: Emit<W>): void {
+    if (Array.isArray(ws)) for (let i = 0; i < ws.length; i++) emit(ws[i] as W);
+    else if (ws != null && typeof (ws as Iterable<W>)[Symbol.iterator] === 'function') for (const w of ws as Iterable<W>) emit(w);
+    else throw new StepError(this.id, `the mapper must return [newState, iterable of values], got a second element of ${describeValue(ws)}`);
+  }
+
   onBatch(values: V[], emit: Emit<W>): Retain {
     let state = this.state;
     for (let i = 0; i < values.length; i++) {

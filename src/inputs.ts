@@ -43,7 +43,7 @@ export type BatchResult<T> = T[] | typeof EOF;
  * }
  * ```
  */
-export interface StatefulSourcePartition<T, S> {
+export interface StatefulSourcePartition<T, S, E = never> {
   /** The next batch of items, or {@link EOF}. May be async; it is awaited per batch. */
   nextBatch(): BatchResult<T> | Promise<BatchResult<T>>;
   /**
@@ -53,6 +53,16 @@ export interface StatefulSourcePartition<T, S> {
   nextAwake?(): number | undefined;
   /** The position to resume from. Called at every epoch close, after the epoch's batches. */
   snapshot(): S;
+  /**
+   * In-band errors (records that could not be decoded, say) found since the last call. The input
+   * step emits them on its `.errors` stream. Called after every `nextBatch()`.
+   */
+  takeErrors?(): E[];
+  /**
+   * Called once the epoch has been committed to the recovery store (or closed, without recovery):
+   * the place to tell an external system about progress, such as a Kafka consumer group.
+   */
+  epochCommitted?(epoch: number): void | Promise<void>;
   /** Releases resources at a clean end of the run. Not called on abort or crash. */
   close?(): void | Promise<void>;
 }
@@ -66,11 +76,13 @@ export interface StatefulSourcePartition<T, S> {
  * const part: StatelessSourcePartition<string> = { nextBatch: () => EOF };
  * ```
  */
-export interface StatelessSourcePartition<T> {
+export interface StatelessSourcePartition<T, E = never> {
   /** The next batch of items, or {@link EOF}. May be async. */
   nextBatch(): BatchResult<T> | Promise<BatchResult<T>>;
   /** When to call `nextBatch()` next, in ms since the Unix epoch; `undefined` is now. */
   nextAwake?(): number | undefined;
+  /** In-band errors found since the last call, emitted on the input's `.errors` stream. */
+  takeErrors?(): E[];
   /** Releases resources at a clean end of the run. */
   close?(): void | Promise<void>;
 }
@@ -93,7 +105,7 @@ export interface StatelessSourcePartition<T> {
  * }
  * ```
  */
-export abstract class FixedPartitionedSource<T, S = unknown> {
+export abstract class FixedPartitionedSource<T, S = unknown, E = never> {
   /** Discriminates the source kinds at run time. */
   readonly sourceKind = 'partitioned' as const;
   /** The names of every partition. Names must be stable across runs: they key the snapshots. */
@@ -108,7 +120,7 @@ export abstract class FixedPartitionedSource<T, S = unknown> {
     stepId: string,
     forPart: string,
     resumeState: S | undefined,
-  ): StatefulSourcePartition<T, S> | Promise<StatefulSourcePartition<T, S>>;
+  ): StatefulSourcePartition<T, S, E> | Promise<StatefulSourcePartition<T, S, E>>;
 }
 
 /**
@@ -123,7 +135,7 @@ export abstract class FixedPartitionedSource<T, S = unknown> {
  * }
  * ```
  */
-export abstract class DynamicSource<T> {
+export abstract class DynamicSource<T, E = never> {
   /** Discriminates the source kinds at run time. */
   readonly sourceKind = 'dynamic' as const;
   /**
@@ -136,11 +148,11 @@ export abstract class DynamicSource<T> {
     stepId: string,
     workerIndex: number,
     workerCount: number,
-  ): StatelessSourcePartition<T> | Promise<StatelessSourcePartition<T>>;
+  ): StatelessSourcePartition<T, E> | Promise<StatelessSourcePartition<T, E>>;
 }
 
 /**
- * Any source `op.input` accepts.
+ * Any source `op.input` accepts. `E` is the type of its in-band errors, if it has any.
  *
  * ## Example
  * ```ts
@@ -149,4 +161,6 @@ export abstract class DynamicSource<T> {
  * const src: Source<number> = new TestingSource([1, 2, 3]);
  * ```
  */
-export type Source<T> = FixedPartitionedSource<T, any> | DynamicSource<T>;
+export type Source<T, E = never> = FixedPartitionedSource<T, any, E> | DynamicSource<T, E>;
+
+export { AbortExecution } from './runtime/abort.js';

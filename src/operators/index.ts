@@ -8,7 +8,7 @@
  * ```
  * @module
  */
-export { input } from './input.js';
+export { input, type InputStream } from './input.js';
 export { output } from './output.js';
 export { flatMapBatch } from './flatMapBatch.js';
 export {

@@ -19,22 +19,39 @@ import { Stream } from '../stream.js';
  * ```
  * @param stepId a step id unique in the flow
  * @param source the source
- * @returns an operator from a {@link Dataflow} to the stream of the source's items
+ * @returns an operator from a {@link Dataflow} to the stream of the source's items, with `.errors`
  */
-export function input<T>(stepId: string, source: Source<T>): (flow: Dataflow) => Stream<T> {
+export function input<T, E = never>(stepId: string, source: Source<T, E>): (flow: Dataflow) => InputStream<T, E> {
   return (flow) => {
-    let out!: Stream<T>;
+    let out!: InputStream<T, E>;
     flow._addStep(stepId, (fullId) => {
-      out = new Stream<T>(flow, fullId);
+      const errors = new Stream<E>(flow, fullId);
+      out = Object.assign(new Stream<T>(flow, fullId), { errors });
       return async (ctx) => {
-        const parts = await buildParts(fullId, source, ctx.resumeStates<unknown>(fullId));
-        const runner: InputRunner = { stepId: fullId, port: ctx.port(out.portIndex), parts };
+        const parts = await buildParts(fullId, source as Source<unknown>, ctx.resumeStates<unknown>(fullId));
+        const runner: InputRunner = { stepId: fullId, port: ctx.port(out.portIndex), errors: ctx.port(errors.portIndex), parts };
         ctx.inputs.push(runner);
       };
     });
     return out;
   };
 }
+
+/**
+ * The stream an input step makes, with its in-band errors (records a source could not decode, for
+ * example) attached as `.errors`. A source without in-band errors leaves `.errors` empty.
+ *
+ * ## Example
+ * ```ts
+ * import * as op from 'weir/operators';
+ * const records = flow.pipe(op.input('in', source));
+ * records.errors.pipe(op.output('dead_letters', deadLetterSink));
+ * ```
+ */
+export type InputStream<T, E = never> = Stream<T> & {
+  /** In-band errors reported by the source's partitions. */
+  readonly errors: Stream<E>;
+};
 
 async function buildParts(stepId: string, source: Source<unknown>, resume: Map<string, unknown>): Promise<PartRunner[]> {
   const kind = (source as { sourceKind?: unknown } | null)?.sourceKind;

@@ -15,6 +15,8 @@ export interface TimerStep {
 export interface InputRunner {
   readonly stepId: string;
   readonly port: Port<unknown>;
+  /** Where the partitions' in-band errors go. */
+  readonly errors: Port<unknown>;
   readonly parts: PartRunner[];
 }
 
@@ -25,6 +27,7 @@ export interface PartRunner {
     nextBatch(): unknown;
     nextAwake?(): number | undefined;
     snapshot?(): unknown;
+    takeErrors?(): unknown[];
     close?(): void | Promise<void>;
     epochCommitted?(epoch: number): void | Promise<void>;
   };

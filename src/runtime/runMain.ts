@@ -5,7 +5,8 @@ import type { RecoveryConfig } from '../recovery/config.js';
 import { v8Serde } from '../recovery/serde.js';
 import { RecoveryStore } from '../recovery/store.js';
 import { AbortExecution } from './abort.js';
-import { type PartRunner, RunContext } from './context.js';
+import type { Barrier, EndOfStream } from '../stream.js';
+import { type InputRunner, type PartRunner, RunContext } from './context.js';
 
 /**
  * Progress of a run, reported once per committed epoch.
@@ -141,7 +142,7 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
   let live = 0;
   for (const inp of ctx.inputs) {
     live += inp.parts.filter((p) => !p.eof).length;
-    if (inp.parts.every((p) => p.eof)) inp.port.emit({ kind: 'eof', epoch: ctx.epoch });
+    if (inp.parts.every((p) => p.eof)) emitAll(inp, { kind: 'eof', epoch: ctx.epoch });
   }
   try {
     for (;;) {
@@ -150,10 +151,14 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
         for (const p of inp.parts) {
           if (p.eof || p.awakeAt > Date.now()) continue;
           const result = await nextBatch(inp.stepId, p);
+          if (p.part.takeErrors) {
+            const errors = p.part.takeErrors();
+            if (errors.length > 0) inp.errors.emit({ kind: 'batch', epoch: ctx.epoch, items: errors });
+          }
           if (result === EOF) {
             p.eof = true;
             live--;
-            if (inp.parts.every((q) => q.eof)) inp.port.emit({ kind: 'eof', epoch: ctx.epoch });
+            if (inp.parts.every((q) => q.eof)) emitAll(inp, { kind: 'eof', epoch: ctx.epoch });
             continue;
           }
           const items = result as unknown[];
@@ -185,6 +190,12 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
     if (err instanceof AbortExecution) return { reason: 'aborted', lastEpoch: ctx.epoch - 1, firstEpoch };
     throw err;
   }
+}
+
+/** Sends a barrier or the end of stream down an input's stream and its errors stream. */
+function emitAll(inp: InputRunner, m: Barrier | EndOfStream): void {
+  inp.port.emit(m);
+  inp.errors.emit(m);
 }
 
 async function nextBatch(stepId: string, p: PartRunner): Promise<unknown> {
@@ -244,7 +255,7 @@ async function closeEpoch(ctx: RunContext, o: LoopOptions): Promise<void> {
       }
     }
   }
-  for (const inp of ctx.inputs) inp.port.emit({ kind: 'barrier', epoch });
+  for (const inp of ctx.inputs) emitAll(inp, { kind: 'barrier', epoch });
   await settleSinks(ctx);
   o.commit(epoch);
   for (const inp of ctx.inputs) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Dataflow, type KeyedStream, StepError, WeirError, runMain } from 'weir';
+import { Dataflow, type KeyedStream, type Stream, StepError, WeirError, runMain } from 'weir';
 import * as op from 'weir/operators';
 import type { JoinOptions } from 'weir/operators';
 import { RecoveryConfig, initDbDir } from 'weir/recovery';
@@ -37,7 +37,7 @@ const BYTEWAX: Record<string, unknown[]> = {
 /** One input split by tag into keyed sides, then joined, as in the Bytewax flow. */
 function joinFlow(items: Tagged[], sides: string[], options: JoinOptions, out: unknown[]): Dataflow {
   const flow = new Dataflow('j');
-  let rest = flow.pipe(op.input('inp', new TestingSource(items)));
+  let rest: Stream<Tagged> = flow.pipe(op.input('inp', new TestingSource(items)));
   const streams: KeyedStream<number>[] = [];
   sides.forEach((side, i) => {
     const { trues, falses } = op.branch(`b${i}`, rest, (x: Tagged) => x[0] === side);

@@ -24,7 +24,15 @@
  */
 export const EOF: unique symbol = Symbol.for('weir.EOF');
 
-/** What `nextBatch()` returns: some items (possibly none), or {@link EOF}. */
+/**
+ * What `nextBatch()` returns: some items (possibly none), or {@link EOF}.
+ *
+ * ## Example
+ * ```ts
+ * import { EOF, type BatchResult } from 'weir/inputs';
+ * const next = (done: boolean): BatchResult<number> => (done ? EOF : [1, 2, 3]);
+ * ```
+ */
 export type BatchResult<T> = T[] | typeof EOF;
 
 /**

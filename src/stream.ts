@@ -59,7 +59,16 @@ export interface EndOfStream {
  */
 export type Message<T> = Batch<T> | Barrier | EndOfStream;
 
-/** A function that takes one value and returns another: what `pipe` chains. */
+/**
+ * A function that takes one value and returns another: what `pipe` chains.
+ *
+ * ## Example
+ * ```ts
+ * import type { Stream, UnaryFunction } from 'weir';
+ * import * as op from 'weir/operators';
+ * const double: UnaryFunction<Stream<number>, Stream<number>> = op.map('x2', (x: number) => x * 2);
+ * ```
+ */
 export type UnaryFunction<A, B> = (source: A) => B;
 
 /**

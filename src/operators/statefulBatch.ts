@@ -14,7 +14,15 @@ import { checkKeyed } from './stateless.js';
  */
 export type Retain = 'retain' | 'discard';
 
-/** Emits one value for the key being processed. */
+/**
+ * Emits one value for the key being processed, from inside a stateful hook.
+ *
+ * ## Example
+ * ```ts
+ * import type { Emit } from 'weir/operators';
+ * const onEof = (emit: Emit<number>) => (emit(42), 'discard' as const);
+ * ```
+ */
 export type Emit<W> = (value: W) => void;
 
 /**

@@ -16,7 +16,7 @@ export interface CollectOptions {
   timeout: number;
   /** Emit a key's list as soon as it holds this many values. */
   maxSize: number;
-  /** The clock, in ms since the Unix epoch. Default `Date.now`; tests inject one. */
+  /** The clock, in ms since the Unix epoch. Default: the run's clock (`runMain`'s `now`). */
   now?: () => number;
 }
 
@@ -74,6 +74,8 @@ export function collect<V>(stepId: string, options: CollectOptions): (up: KeyedS
   const { timeout, maxSize } = options;
   if (!(timeout > 0) || !Number.isFinite(timeout)) throw new WeirError(`collect '${stepId}': timeout must be a number of ms > 0, got ${String(timeout)}`);
   if (!Number.isInteger(maxSize) || maxSize < 1) throw new WeirError(`collect '${stepId}': maxSize must be an integer >= 1, got ${String(maxSize)}`);
-  const o = { timeout, maxSize, now: options.now ?? Date.now };
-  return statefulBatch<V, V[], CollectState<V>>(stepId, (resume) => new CollectLogic<V>(resume ?? { acc: [], deadline: Infinity }, o));
+  return statefulBatch<V, V[], CollectState<V>>(
+    stepId,
+    (resume, env) => new CollectLogic<V>(resume ?? { acc: [], deadline: Infinity }, { timeout, maxSize, now: options.now ?? env.now }),
+  );
 }

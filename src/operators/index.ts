@@ -27,7 +27,7 @@ export {
   filterMapValue,
   raises,
 } from './stateless.js';
-export { statefulBatch, type StatefulBatchLogic, type Retain, type Emit } from './statefulBatch.js';
+export { statefulBatch, type StatefulBatchLogic, type Retain, type Emit, type StatefulEnv } from './statefulBatch.js';
 export { stateful, statefulMap, statefulFlatMap, type StatefulLogic } from './stateful.js';
 export { foldFinal, reduceFinal, countFinal, maxFinal, minFinal } from './finals.js';
 export { collect, type CollectOptions } from './collect.js';

@@ -72,6 +72,25 @@ export interface StatefulBatchLogic<V, W, S> {
 
 const EMPTY: never[] = [];
 
+/**
+ * What a stateful builder gets besides the resume state: the run's clock, which tests may inject
+ * with `runMain(flow, { now })`. Use it for `notifyAt` times so timers and time agree.
+ *
+ * ## Example
+ * ```ts
+ * import * as op from 'weir/operators';
+ * keyed.pipe(op.statefulBatch('t', (resume: number | undefined, env) => ({
+ *   onBatch: () => 'retain',
+ *   notifyAt: () => env.now() + 1000,
+ *   snapshot: () => resume ?? 0,
+ * })));
+ * ```
+ */
+export interface StatefulEnv {
+  /** The run's clock, in ms since the Unix epoch. */
+  readonly now: () => number;
+}
+
 /** One key's logic and bookkeeping. Stable shape; one per live key. */
 class Entry<V, W, S> {
   /** Values of the current batch for this key; a fresh array per batch. */
@@ -90,7 +109,7 @@ class Entry<V, W, S> {
  * The keyed stateful primitive: one {@link StatefulBatchLogic} per key, snapshotted per epoch.
  *
  * `builder` makes the logic for a key: with the key's stored state after a resume, or `undefined`
- * for a new key. When an epoch closes, the state of every key that changed in it is snapshotted,
+ * for a new key, and the run's clock in `env`. When an epoch closes, the state of every key that changed in it is snapshotted,
  * and a discarded key leaves a tombstone.
  *
  * ## Example
@@ -111,12 +130,12 @@ class Entry<V, W, S> {
  * );
  * ```
  * @param stepId a step id unique in the flow
- * @param builder makes a key's logic from its resume state, or from `undefined`
+ * @param builder makes a key's logic from its resume state (or `undefined`) and the run's env
  * @returns a pipeable operator on keyed streams
  */
 export function statefulBatch<V, W, S>(
   stepId: string,
-  builder: (resumeState: S | undefined) => StatefulBatchLogic<V, W, S>,
+  builder: (resumeState: S | undefined, env: StatefulEnv) => StatefulBatchLogic<V, W, S>,
 ): (up: KeyedStream<V>) => KeyedStream<W> {
   return (up) => {
     let out!: KeyedStream<W>;
@@ -140,16 +159,18 @@ class StatefulStep<V, W, S> implements TimerStep {
   private current = '';
   private earliest = Infinity;
   private hasTimers = false;
+  private readonly env: StatefulEnv;
   private readonly emit: Emit<W> = (w) => {
     this.outItems.push([this.current, w]);
   };
 
   constructor(
     private readonly id: string,
-    private readonly builder: (resumeState: S | undefined) => StatefulBatchLogic<V, W, S>,
+    private readonly builder: (resumeState: S | undefined, env: StatefulEnv) => StatefulBatchLogic<V, W, S>,
     private readonly ctx: RunContext,
     portIndex: number,
   ) {
+    this.env = { now: ctx.now };
     this.port = ctx.port<[string, W]>(portIndex);
     ctx.timerSteps.push(this);
     for (const [key, state] of ctx.resumeStates<S>(id)) {
@@ -162,7 +183,7 @@ class StatefulStep<V, W, S> implements TimerStep {
   private build(key: string, state: S | undefined): StatefulBatchLogic<V, W, S> {
     let logic: StatefulBatchLogic<V, W, S>;
     try {
-      logic = this.builder(state);
+      logic = this.builder(state, this.env);
     } catch (err) {
       throw stepErrorFrom(this.id, 'the builder', err, key);
     }

@@ -12,6 +12,7 @@
  * @module
  */
 export type { Clock, ClockLogic, ClockEnv } from './clocks/Clock.js';
+export type { Timestamp } from './time.js';
 export { SystemClock, type ClockOptions } from './clocks/SystemClock.js';
 export { EventClock, type EventClockState } from './clocks/EventClock.js';
 export type { Windower, WindowerLogic, WindowMeta } from './windowers/Windower.js';

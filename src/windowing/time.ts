@@ -2,7 +2,18 @@ import { StepError, describeValue } from '../errors.js';
 
 // Time helpers shared by clocks and windowers. Internal: not exported from 'weir/windowing'.
 
-/** What a timestamp may be: a `Date`, or ms since the Unix epoch. */
+/**
+ * An item's timestamp, as a clock's `tsGetter` returns it.
+ *
+ * A `Date`, or a finite number of ms since the Unix epoch; anything else fails the step.
+ *
+ * ## Example
+ * ```ts
+ * import type { Timestamp } from 'weir/windowing';
+ * const at: Timestamp = new Date('2024-01-01T00:00:05Z');
+ * const same: Timestamp = Date.UTC(2024, 0, 1, 0, 0, 5);
+ * ```
+ */
 export type Timestamp = Date | number;
 
 /**

@@ -50,7 +50,7 @@ export class WindowKeyLogic<V, W, S> implements StatefulBatchLogic<V, Tagged, Wi
   private qt: number[] = [];
   private head = 0;
   /** Scratch for window ids and closed windows; reused. */
-  private readonly ids: number[] = [];
+  private readonly ids: number[] = [0, 0, 0, 0];
   private readonly closed: [number, WindowMeta][] = [];
   private lastId = NaN;
   private lastLogic: WindowLogic<V, W, S> | undefined;
@@ -105,8 +105,11 @@ export class WindowKeyLogic<V, W, S> implements StatefulBatchLogic<V, Tagged, Wi
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       const ts = clock.onItem(v);
-      if (ts < clock.watermark) this.late(v, ts);
-      else if (ordered) this.enqueue(v, ts);
+      const wm = clock.watermark;
+      if (ts < wm) this.late(v, ts);
+      // In order: an item already due with nothing queued can go in now, as no later item can
+      // be both on time and older.
+      else if (ordered && (this.head < this.qt.length || ts > wm)) this.enqueue(v, ts);
       else this.insert(v, ts);
     }
     this.flush(clock.watermark);
@@ -156,9 +159,8 @@ export class WindowKeyLogic<V, W, S> implements StatefulBatchLogic<V, Tagged, Wi
 
   private late(v: V, ts: number): void {
     const ids = this.ids;
-    ids.length = 0;
-    this.windower.lateFor(ts, ids);
-    for (let i = 0; i < ids.length; i++) this.out([ids[i]!, v, LATE]);
+    const n = this.windower.lateFor(ts, ids);
+    for (let i = 0; i < n; i++) this.out([ids[i]!, v, LATE]);
   }
 
   /** Adds an on-time item to the timestamp-sorted queue (stable for equal timestamps). */
@@ -184,9 +186,8 @@ export class WindowKeyLogic<V, W, S> implements StatefulBatchLogic<V, Tagged, Wi
   /** Applies an on-time item to every window it falls in. */
   private insert(v: V, ts: number): void {
     const ids = this.ids;
-    ids.length = 0;
-    this.windower.openFor(ts, ids);
-    for (let i = 0; i < ids.length; i++) {
+    const n = this.windower.openFor(ts, ids);
+    for (let i = 0; i < n; i++) {
       const id = ids[i]!;
       let logic = id === this.lastId ? this.lastLogic : this.logics.get(id);
       if (logic === undefined) {

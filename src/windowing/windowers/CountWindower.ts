@@ -36,19 +36,21 @@ class CountLogic implements WindowerLogic<CountState> {
     if (resume) ({ id: this.id, n: this.n, openTime: this.openTime, lastTime: this.lastTime } = resume);
   }
 
-  openFor(ts: number, ids: number[]): void {
+  openFor(ts: number, ids: number[]): number {
     if (this.n === 0) this.openTime = ts;
     this.lastTime = ts;
-    ids.push(this.id);
+    ids[0] = this.id;
     if (++this.n === this.count) {
       this.full.push([this.id, { openTime: this.openTime, closeTime: ts }]);
       this.id++;
       this.n = 0;
     }
+    return 1;
   }
 
-  lateFor(_ts: number, ids: number[]): void {
-    ids.push(LATE_SESSION_ID);
+  lateFor(_ts: number, ids: number[]): number {
+    ids[0] = LATE_SESSION_ID;
+    return 1;
   }
 
   takeMerged(): readonly (readonly [number, number])[] {

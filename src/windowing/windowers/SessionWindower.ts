@@ -43,7 +43,7 @@ class SessionLogic implements WindowerLogic<SessionState> {
     if (resume) for (const [id, meta] of resume.sessions) this.sessions.set(id, meta);
   }
 
-  openFor(ts: number, ids: number[]): void {
+  openFor(ts: number, ids: number[]): number {
     const end = ts + this.gap;
     for (const [id, s] of this.sessions) {
       if (ts < s.closeTime && end > s.openTime) {
@@ -57,13 +57,14 @@ class SessionLogic implements WindowerLogic<SessionState> {
           changed = true;
         }
         if (changed && this.sessions.size > 1) this.findMerges();
-        ids.push(id);
-        return;
+        ids[0] = id;
+        return 1;
       }
     }
     const id = ++this.maxId;
     this.sessions.set(id, { openTime: ts, closeTime: end });
-    ids.push(id);
+    ids[0] = id;
+    return 1;
   }
 
   /** Merges sessions that now overlap into the earliest-opened one. */
@@ -84,8 +85,9 @@ class SessionLogic implements WindowerLogic<SessionState> {
     }
   }
 
-  lateFor(_ts: number, ids: number[]): void {
-    ids.push(LATE_SESSION_ID);
+  lateFor(_ts: number, ids: number[]): number {
+    ids[0] = LATE_SESSION_ID;
+    return 1;
   }
 
   takeMerged(): readonly (readonly [number, number])[] {

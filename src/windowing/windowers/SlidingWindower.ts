@@ -24,7 +24,7 @@ export class SlidingLogic implements WindowerLogic<number[]> {
     if (close < this.minClose) this.minClose = close;
   }
 
-  openFor(ts: number, ids: number[]): void {
+  openFor(ts: number, ids: number[]): number {
     const since = ts - this.align;
     const last = Math.floor(since / this.offset);
     if (this.offset === this.length) {
@@ -32,19 +32,23 @@ export class SlidingLogic implements WindowerLogic<number[]> {
         if (!this.opened.has(last)) this.add(last);
         this.lastId = last;
       }
-      ids.push(last);
-      return;
+      ids[0] = last;
+      return 1;
     }
+    let n = 0;
     for (let id = Math.floor((since - this.length) / this.offset) + 1; id <= last; id++) {
       if (!this.opened.has(id)) this.add(id);
-      ids.push(id);
+      ids[n++] = id;
     }
+    return n;
   }
 
-  lateFor(ts: number, ids: number[]): void {
+  lateFor(ts: number, ids: number[]): number {
     const since = ts - this.align;
     const last = Math.floor(since / this.offset);
-    for (let id = Math.floor((since - this.length) / this.offset) + 1; id <= last; id++) ids.push(id);
+    let n = 0;
+    for (let id = Math.floor((since - this.length) / this.offset) + 1; id <= last; id++) ids[n++] = id;
+    return n;
   }
 
   takeMerged(): readonly (readonly [number, number])[] {

@@ -23,7 +23,8 @@ export interface WindowMeta {
  * The per-key logic of a {@link Windower}: assigns timestamps to window ids, and says which
  * windows merge and which close.
  *
- * Output arrays are passed in and appended to, so the per-item path allocates nothing.
+ * Window ids are written into a reused array passed in (`ids[0]`, `ids[1]`, ...) and counted
+ * in the return value, so the per-item path allocates nothing.
  *
  * ## Example
  * ```ts
@@ -31,8 +32,8 @@ export interface WindowMeta {
  * // One window per calendar year (UTC), closing at the watermark.
  * class Yearly implements WindowerLogic<number[]> {
  *   private open = new Set<number>();
- *   openFor(ts: number, ids: number[]) { const y = new Date(ts).getUTCFullYear(); this.open.add(y); ids.push(y); }
- *   lateFor(ts: number, ids: number[]) { ids.push(new Date(ts).getUTCFullYear()); }
+ *   openFor(ts: number, ids: number[]) { const y = new Date(ts).getUTCFullYear(); this.open.add(y); ids[0] = y; return 1; }
+ *   lateFor(ts: number, ids: number[]) { ids[0] = new Date(ts).getUTCFullYear(); return 1; }
  *   takeMerged() { return []; }
  *   closeFor(wm: number, closed: [number, WindowMeta][]) {
  *     for (const y of this.open) {
@@ -50,15 +51,17 @@ export interface WindowerLogic<S> {
   /**
    * Opens, or finds, the windows an on-time item belongs to.
    * @param ts the item's timestamp
-   * @param ids receives the window ids
+   * @param ids receives the window ids from index 0 on; its length is not meaningful
+   * @returns how many ids were written
    */
-  openFor(ts: number, ids: number[]): void;
+  openFor(ts: number, ids: number[]): number;
   /**
    * The windows a late item would have belonged to.
    * @param ts the item's timestamp
-   * @param ids receives the window ids
+   * @param ids receives the window ids from index 0 on; its length is not meaningful
+   * @returns how many ids were written
    */
-  lateFor(ts: number, ids: number[]): void;
+  lateFor(ts: number, ids: number[]): number;
   /**
    * Merges since the last call, as `[mergedId, intoId]` pairs, in order.
    * @returns the pairs; an empty array when none

@@ -9,4 +9,5 @@ if (!existsSync(fileURLToPath(main))) {
   process.exit(1);
 }
 const { main: run } = await import(main.href);
-process.exitCode = await run(process.argv.slice(2));
+// Exit explicitly: a failed run does not close its connectors, whose sockets would keep us alive.
+process.exit(await run(process.argv.slice(2)));

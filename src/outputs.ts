@@ -32,6 +32,12 @@ export interface StatefulSinkPartition<T, S> {
   writeBatch(items: T[], epoch: number): void | Promise<void>;
   /** The state to resume from, after every write of `epoch`. Flush or fsync here. */
   snapshot(epoch: number): S | Promise<S>;
+  /**
+   * Called once `epoch` has been committed to the recovery store (or closed, without recovery),
+   * before the next epoch's first write: the place to commit an external transaction that the
+   * snapshot recorded.
+   */
+  epochCommitted?(epoch: number): void | Promise<void>;
   /** Releases resources at a clean end of the run. Not called on abort or crash. */
   close?(): void | Promise<void>;
 }

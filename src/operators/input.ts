@@ -76,8 +76,12 @@ async function buildParts(stepId: string, source: Source<unknown>, resume: Map<s
       return [{ key: 'worker-0', part, resumable: false, eof: false, awakeAt: 0 }];
     }
   } catch (err) {
-    if (err instanceof WeirError) throw err;
-    throw new StepError(stepId, `building the source failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    if (err instanceof StepError) throw err;
+    const msg = (err as Error)?.message ?? String(err);
+    throw new StepError(stepId, err instanceof WeirError ? msg : `building the source failed: ${msg}`, {
+      cause: err,
+      retriable: err instanceof WeirError ? err.retriable : false,
+    });
   }
   throw new StepError(stepId, 'op.input needs a FixedPartitionedSource or a DynamicSource (from weir/inputs)');
 }

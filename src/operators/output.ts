@@ -35,6 +35,7 @@ export function output<T>(stepId: string, sink: Sink<T>): (up: Stream<T>) => voi
 interface Writer {
   write(items: unknown[], epoch: number): void | Promise<void>;
   snapshot(epoch: number): unknown;
+  committed?(epoch: number): void | Promise<void>;
   close?(): void | Promise<void>;
 }
 
@@ -121,6 +122,19 @@ class SinkRun implements SinkRunner {
     for (const lane of this.lanes) await lane.tail;
   }
 
+  async epochCommitted(epoch: number): Promise<void> {
+    for (const lane of this.lanes) {
+      if (!lane.writer.committed) continue;
+      try {
+        await lane.writer.committed(epoch);
+      } catch (err) {
+        throw err instanceof StepError
+          ? err
+          : new StepError(this.stepId, `partition '${lane.key}' epochCommitted() failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      }
+    }
+  }
+
   pending(): number {
     let n = 0;
     for (const lane of this.lanes) n = Math.max(n, lane.queued);
@@ -151,7 +165,12 @@ async function buildSink(stepId: string, sink: Sink<unknown>, ctx: RunContext): 
       for (const key of keys) {
         const part = await s.buildPart(stepId, key, resume.get(key));
         run.lanes.push(
-          new Lane(key, { write: (xs, e) => part.writeBatch(xs, e), snapshot: (e) => part.snapshot(e), close: () => part.close?.() }, run),
+          new Lane(key, {
+            write: (xs, e) => part.writeBatch(xs, e),
+            snapshot: (e) => part.snapshot(e),
+            committed: part.epochCommitted ? (e) => part.epochCommitted!(e) : undefined,
+            close: () => part.close?.(),
+          }, run),
         );
       }
       return run;
@@ -166,8 +185,12 @@ async function buildSink(stepId: string, sink: Sink<unknown>, ctx: RunContext): 
       return run;
     }
   } catch (err) {
-    if (err instanceof WeirError) throw err;
-    throw new StepError(stepId, `building the sink failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    if (err instanceof StepError) throw err;
+    const msg = (err as Error)?.message ?? String(err);
+    throw new StepError(stepId, err instanceof WeirError ? msg : `building the sink failed: ${msg}`, {
+      cause: err,
+      retriable: err instanceof WeirError ? err.retriable : false,
+    });
   }
   throw new StepError(stepId, 'op.output needs a FixedPartitionedSink or a DynamicSink (from weir/outputs)');
 }

@@ -324,7 +324,10 @@ class StatefulStep<V, W, S> implements TimerStep {
   }
 
   private onEof(epoch: number): void {
-    for (const entry of this.entries.values()) {
+    // In key order, so that what a finite flow emits at its end does not depend on resumes.
+    const keys = [...this.entries.keys()].sort();
+    for (const key of keys) {
+      const entry = this.entries.get(key)!;
       const logic = entry.logic;
       if (!logic?.onEof) continue;
       this.current = entry.key;

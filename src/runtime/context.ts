@@ -43,6 +43,8 @@ export interface SinkRunner {
   settle(): Promise<void>;
   /** How many batches are queued and not yet written. */
   pending(): number;
+  /** Tells every partition that the epoch is committed. */
+  epochCommitted(epoch: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -258,6 +258,7 @@ async function closeEpoch(ctx: RunContext, o: LoopOptions): Promise<void> {
   for (const inp of ctx.inputs) emitAll(inp, { kind: 'barrier', epoch });
   await settleSinks(ctx);
   o.commit(epoch);
+  for (const sink of ctx.sinks) await sink.epochCommitted(epoch);
   for (const inp of ctx.inputs) {
     for (const p of inp.parts) {
       if (p.part.epochCommitted) {

@@ -1,0 +1,67 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type CrashReport, runUninterrupted, runWithCrashes } from '../../support/crashHarness.js';
+import { tempDir } from './support.js';
+
+/** Kills that landed in each test, reported at the end. */
+const landed: Record<string, CrashReport> = {};
+afterAll(() => {
+  for (const [name, r] of Object.entries(landed)) {
+    console.log(`[crash] ${name}: ${r.kills} kills landed mid-run, ${r.runs} runs, ${r.durationMs} ms, seed ${r.seed}`);
+  }
+});
+
+const LINES = 200_000;
+const KILLS = 11;
+
+function runningSumInput(): string {
+  const p = join(tempDir(), 'in.txt');
+  const parts: string[] = [];
+  for (let i = 0; i < LINES; i++) parts.push(`k${(i * 7919) % 97} ${i % 1000}`);
+  writeFileSync(p, parts.join('\n') + '\n');
+  return p;
+}
+
+function csvInput(): string {
+  const p = join(tempDir(), 'in.csv');
+  const parts = ['id,city,amount,note'];
+  const cities = ['Oslo', 'Lima', 'Pune', 'Kyiv', 'Nice', 'Baku', 'Cork'];
+  for (let i = 0; i < LINES; i++) {
+    const note = i % 10 === 0 ? `"says ""hi"", then\nleaves ${i}"` : `n${i}`;
+    parts.push(`${i},${cities[(i * 31) % cities.length]},${i % 500},${note}`);
+  }
+  writeFileSync(p, parts.join('\r\n') + '\r\n');
+  return p;
+}
+
+async function check(name: string, flowSpec: string, input: string): Promise<void> {
+  const makeEnv = (dir: string) => ({ WEIR_TEST_INPUT: input, WEIR_TEST_OUTPUT: join(dir, 'out.txt') });
+  const opts = { flowSpec, makeEnv, snapshotInterval: 0.05, partitions: 2 };
+  const base = await runUninterrupted(opts);
+  // Spread the kills over the flow's own running time, so that they land mid-run on any machine.
+  const maxDelayMs = Math.max(20, base.activeMs / KILLS);
+  const crashed = await runWithCrashes({ ...opts, kills: KILLS, minDelayMs: maxDelayMs / 5, maxDelayMs });
+  landed[name] = crashed;
+  try {
+    const want = readFileSync(join(base.workDir, 'out.txt'));
+    const got = readFileSync(join(crashed.workDir, 'out.txt'));
+    expect(want.toString('utf8').split('\n')).toHaveLength(LINES + 1);
+    expect(crashed.kills, `seed ${crashed.seed}`).toBe(KILLS);
+    expect(got.length, `seed ${crashed.seed}`).toBe(want.length);
+    expect(got.equals(want), `seed ${crashed.seed}: output differs from the uninterrupted run`).toBe(true);
+  } finally {
+    base.cleanup();
+    crashed.cleanup();
+  }
+}
+
+describe('file flows under SIGKILL, resumed with recovery', () => {
+  it('a file-to-file running aggregate ends byte for byte as an uninterrupted run', async () => {
+    await check('running sum', 'test/fixtures/files/runningSum.ts', runningSumInput());
+  }, 120_000);
+
+  it('a CSV-to-file flow ends byte for byte as an uninterrupted run', async () => {
+    await check('csv totals', 'test/fixtures/files/csvTotals.ts', csvInput());
+  }, 120_000);
+});

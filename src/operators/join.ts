@@ -1,6 +1,6 @@
-import { WeirError } from '../errors.js';
 import { type KeyedStream, Stream } from '../stream.js';
 import { flatMapBatch } from './flatMapBatch.js';
+import { type EmitMode, type InsertMode, JoinSides, checkJoinModes } from './joinSides.js';
 import { merge } from './merge.js';
 import { checkKeyed } from './stateless.js';
 import { type Emit, type Retain, type StatefulBatchLogic, statefulBatch } from './statefulBatch.js';
@@ -31,49 +31,26 @@ type Row = unknown[];
 type JoinState = unknown[][];
 
 class JoinLogic implements StatefulBatchLogic<[number, unknown], Row, JoinState> {
-  constructor(
-    private sides: JoinState,
-    private readonly insert: 'first' | 'last' | 'product',
-    private readonly emitMode: 'complete' | 'final' | 'running',
-  ) {}
+  private readonly j: JoinSides;
+  constructor(sides: JoinState, insert: InsertMode, emitMode: EmitMode) {
+    this.j = new JoinSides(sides, insert, emitMode);
+  }
 
   onBatch(values: [number, unknown][], emit: Emit<Row>): Retain {
-    for (const [side, v] of values) {
-      const vs = this.sides[side]!;
-      if (this.insert === 'product') vs.push(v);
-      else if (this.insert === 'last') vs[0] = v;
-      else if (vs.length === 0) vs[0] = v;
-      if (this.emitMode === 'running') this.emitAll(emit);
-      else if (this.emitMode === 'complete' && this.sides.every((s) => s.length > 0)) {
-        this.emitAll(emit);
-        this.sides = this.sides.map(() => []);
-      }
-    }
-    return this.sides.some((s) => s.length > 0) || this.emitMode === 'running' ? 'retain' : 'discard';
+    for (const [side, v] of values) this.j.add(side, v, emit);
+    return this.j.any() || this.j.emitMode === 'running' ? 'retain' : 'discard';
   }
 
   onEof(emit: Emit<Row>): Retain {
-    if (this.emitMode === 'final') {
-      this.emitAll(emit);
+    if (this.j.emitMode === 'final') {
+      this.j.emitAll(emit);
       return 'discard';
     }
     return 'retain';
   }
 
-  /** Emits the cross product of the sides, with `undefined` for an empty side. */
-  private emitAll(emit: Emit<Row>): void {
-    let rows: Row[] = [[]];
-    for (const vs of this.sides) {
-      const options = vs.length > 0 ? vs : [undefined];
-      const next: Row[] = [];
-      for (const r of rows) for (const v of options) next.push([...r, v]);
-      rows = next;
-    }
-    for (const r of rows) emit(r);
-  }
-
   snapshot(): JoinState {
-    return this.sides;
+    return this.j.sides;
   }
 }
 
@@ -131,8 +108,7 @@ export function join(stepId: string, ...args: (KeyedStream<unknown> | JoinOption
   const options = (args.find((x) => x !== undefined && !(x instanceof Stream)) ?? {}) as JoinOptions;
   const insert = options.insertMode ?? 'last';
   const emitMode = options.emitMode ?? 'complete';
-  if (!['first', 'last', 'product'].includes(insert)) throw new WeirError(`join '${stepId}': insertMode must be 'first', 'last' or 'product', got ${String(insert)}`);
-  if (!['complete', 'final', 'running'].includes(emitMode)) throw new WeirError(`join '${stepId}': emitMode must be 'complete', 'final' or 'running', got ${String(emitMode)}`);
+  checkJoinModes('join', stepId, insert, emitMode);
   return (a) => {
     const sides = [a, ...others];
     const tagged = sides.map((s, i) =>

@@ -25,14 +25,4 @@ export function weirSpawn(args: string[], env: NodeJS.ProcessEnv = {}): { child:
   return { child, out: () => out, err: () => err, done };
 }
 
-/** A small seeded PRNG (mulberry32), so a failing random schedule can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from './crashHarness.js';

@@ -1,6 +1,6 @@
-import { WeirError } from '../../errors.js';
 import { flatMapBatch } from '../../operators/flatMapBatch.js';
 import type { JoinOptions } from '../../operators/join.js';
+import { type EmitMode, type InsertMode, JoinSides, checkJoinModes } from '../../operators/joinSides.js';
 import { merge } from '../../operators/merge.js';
 import { checkKeyed } from '../../operators/stateless.js';
 import type { Emit } from '../../operators/statefulBatch.js';
@@ -29,59 +29,35 @@ type Row = unknown[];
 type Sides = unknown[][];
 
 class JoinWindowLogic implements WindowLogic<[number, unknown], Row, Sides> {
-  constructor(
-    private sides: Sides,
-    private readonly insert: 'first' | 'last' | 'product',
-    private readonly emitMode: 'complete' | 'final' | 'running',
-  ) {}
+  private readonly j: JoinSides;
+  constructor(sides: Sides, insert: InsertMode, emitMode: EmitMode) {
+    this.j = new JoinSides(sides, insert, emitMode);
+  }
 
   onValue([side, v]: [number, unknown], emit: Emit<Row>): void {
-    const vs = this.sides[side]!;
-    if (this.insert === 'product') vs.push(v);
-    else if (this.insert === 'last') vs[0] = v;
-    else if (vs.length === 0) vs[0] = v;
-    this.check(emit);
+    this.j.add(side, v, emit);
   }
 
   onMerge(original: WindowLogic<[number, unknown], Row, Sides>, emit: Emit<Row>): void {
     const other = original.snapshot();
-    for (let i = 0; i < this.sides.length; i++) {
-      const mine = this.sides[i]!;
+    const sides = this.j.sides;
+    for (let i = 0; i < sides.length; i++) {
+      const mine = sides[i]!;
       const theirs = other[i] ?? [];
-      if (this.insert === 'product') this.sides[i] = mine.concat(theirs);
+      if (this.j.insert === 'product') sides[i] = mine.concat(theirs);
       // The merged window opened later: its values are the later ones.
-      else if (this.insert === 'last') this.sides[i] = theirs.length > 0 ? theirs : mine;
-      else this.sides[i] = mine.length > 0 ? mine : theirs;
+      else if (this.j.insert === 'last') sides[i] = theirs.length > 0 ? theirs : mine;
+      else sides[i] = mine.length > 0 ? mine : theirs;
     }
-    this.check(emit);
+    this.j.check(emit);
   }
 
   onClose(emit: Emit<Row>): void {
-    if (this.emitMode === 'final' && this.sides.some((s) => s.length > 0)) this.emitAll(emit);
+    if (this.j.emitMode === 'final' && this.j.any()) this.j.emitAll(emit);
   }
 
   snapshot(): Sides {
-    return this.sides;
-  }
-
-  private check(emit: Emit<Row>): void {
-    if (this.emitMode === 'running') this.emitAll(emit);
-    else if (this.emitMode === 'complete' && this.sides.every((s) => s.length > 0)) {
-      this.emitAll(emit);
-      this.sides = this.sides.map(() => []);
-    }
-  }
-
-  /** Emits the cross product of the sides, with `undefined` for an empty side. */
-  private emitAll(emit: Emit<Row>): void {
-    let rows: Row[] = [[]];
-    for (const vs of this.sides) {
-      const options = vs.length > 0 ? vs : [undefined];
-      const next: Row[] = [];
-      for (const r of rows) for (const v of options) next.push([...r, v]);
-      rows = next;
-    }
-    for (const r of rows) emit(r);
+    return this.j.sides;
   }
 }
 
@@ -135,12 +111,7 @@ export function joinWindow(
   const options = (args.find((x) => x !== undefined && !(x instanceof Stream)) ?? {}) as JoinWindowOptions;
   const insert = options.insertMode ?? 'last';
   const emitMode = options.emitMode ?? 'final';
-  if (!['first', 'last', 'product'].includes(insert)) {
-    throw new WeirError(`joinWindow '${stepId}': insertMode must be 'first', 'last' or 'product', got ${String(insert)}`);
-  }
-  if (!['complete', 'final', 'running'].includes(emitMode)) {
-    throw new WeirError(`joinWindow '${stepId}': emitMode must be 'complete', 'final' or 'running', got ${String(emitMode)}`);
-  }
+  checkJoinModes('joinWindow', stepId, insert, emitMode);
   return (first) => {
     const sides = [first, ...others];
     const id = `${first.flow.id}.${stepId}`;

@@ -1,21 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from 'vitest';
 import { EOF, type StatefulSourcePartition } from 'weir/inputs';
 
-const dirs: string[] = [];
-
-/** A temporary directory, removed after the test. */
-export function tempDir(prefix = 'weir-files-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
-
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+export { tempDir } from '../../support/tmp.js';
 
 /** Reads a partition to EOF (or `maxBatches`), returning every item. */
 export async function drain<T>(part: StatefulSourcePartition<T, unknown, unknown>, maxBatches = Infinity): Promise<T[]> {

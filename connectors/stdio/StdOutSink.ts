@@ -1,5 +1,5 @@
 import { DynamicSink, type StatelessSinkPartition } from '../../src/outputs.js';
-import { formatItem } from '../../src/operators/stateless.js';
+import { formatItem } from '../../src/operators/items.js';
 
 /**
  * Prints every item on its own line to standard output, formatted as Bytewax prints Python values

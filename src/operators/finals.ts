@@ -1,6 +1,7 @@
 import { stepErrorFrom } from '../errors.js';
 import type { KeyedStream, Stream } from '../stream.js';
-import { keyOn, map } from './stateless.js';
+import { keyOn } from './keyOn.js';
+import { map } from './map.js';
 import { type Emit, type Retain, type StatefulBatchLogic, statefulBatch } from './statefulBatch.js';
 
 /** Folds every value of a key, emits the result at EOF, then drops the key. */

@@ -11,22 +11,19 @@
 export { input, type InputStream } from './input.js';
 export { output } from './output.js';
 export { flatMapBatch } from './flatMapBatch.js';
-export {
-  map,
-  filter,
-  flatMap,
-  filterMap,
-  flatten,
-  inspect,
-  inspectDebug,
-  keyOn,
-  keyRm,
-  mapValue,
-  filterValue,
-  flatMapValue,
-  filterMapValue,
-  raises,
-} from './stateless.js';
+export { map } from './map.js';
+export { filter } from './filter.js';
+export { flatMap } from './flatMap.js';
+export { filterMap } from './filterMap.js';
+export { flatten } from './flatten.js';
+export { inspect, inspectDebug } from './inspect.js';
+export { keyOn } from './keyOn.js';
+export { keyRm } from './keyRm.js';
+export { mapValue } from './mapValue.js';
+export { filterValue } from './filterValue.js';
+export { flatMapValue } from './flatMapValue.js';
+export { filterMapValue } from './filterMapValue.js';
+export { raises } from './raises.js';
 export { statefulBatch, type StatefulBatchLogic, type Retain, type Emit, type StatefulEnv } from './statefulBatch.js';
 export { stateful, statefulMap, statefulFlatMap, type StatefulLogic } from './stateful.js';
 export { foldFinal, reduceFinal, countFinal, maxFinal, minFinal } from './finals.js';

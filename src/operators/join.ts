@@ -2,7 +2,7 @@ import { type KeyedStream, Stream } from '../stream.js';
 import { flatMapBatch } from './flatMapBatch.js';
 import { type EmitMode, type InsertMode, JoinSides, checkJoinModes } from './joinSides.js';
 import { merge } from './merge.js';
-import { checkKeyed } from './stateless.js';
+import { checkKeyed } from './items.js';
 import { type Emit, type Retain, type StatefulBatchLogic, statefulBatch } from './statefulBatch.js';
 
 /**

@@ -1,7 +1,7 @@
 import { StepError, stepErrorFrom } from '../errors.js';
 import type { RunContext, TimerStep } from '../runtime/context.js';
 import { type KeyedStream, type Message, Stream } from '../stream.js';
-import { checkKeyed } from './stateless.js';
+import { checkKeyed } from './items.js';
 
 /**
  * What a stateful hook answers: keep the key's logic, or drop it (and its state).

@@ -1,4 +1,4 @@
-import { keyOn } from '../../operators/stateless.js';
+import { keyOn } from '../../operators/keyOn.js';
 import type { KeyedStream, Stream } from '../../stream.js';
 import type { WindowOptions, WindowOut } from '../WindowLogic.js';
 import type { Clock } from '../clocks/Clock.js';

@@ -2,7 +2,7 @@ import { flatMapBatch } from '../../operators/flatMapBatch.js';
 import type { JoinOptions } from '../../operators/join.js';
 import { type EmitMode, type InsertMode, JoinSides, checkJoinModes } from '../../operators/joinSides.js';
 import { merge } from '../../operators/merge.js';
-import { checkKeyed } from '../../operators/stateless.js';
+import { checkKeyed } from '../../operators/items.js';
 import type { Emit } from '../../operators/statefulBatch.js';
 import { type KeyedStream, Stream } from '../../stream.js';
 import type { WindowLogic, WindowOptions, WindowOut } from '../WindowLogic.js';

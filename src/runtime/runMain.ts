@@ -187,7 +187,12 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
       }
     }
   } catch (err) {
-    if (err instanceof AbortExecution) return { reason: 'aborted', lastEpoch: ctx.epoch - 1, firstEpoch };
+    if (err instanceof AbortExecution) {
+      // Like a crash: no snapshot and no close(). Writes already handed to the sinks finish first,
+      // so that what a test sees after an abort does not depend on timing.
+      for (const s of ctx.sinks) await s.settle().catch(() => undefined);
+      return { reason: 'aborted', lastEpoch: ctx.epoch - 1, firstEpoch };
+    }
     throw err;
   }
 }

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { WeirError } from '../errors.js';
 import { initDbDir } from '../recovery/initDbDir.js';
+import { inspectStore } from '../recovery/inspect.js';
+import { formatItem } from '../operators/items.js';
 import { runCommand } from './runCommand.js';
 
 /** The text of `weir --help`. */
@@ -12,6 +14,8 @@ Usage:
       <variable> (default: flow), or what <factory>(args) returns (args are JSON values).
   weir recovery init <dir> <count>
       Create a recovery directory with <count> partition files part-0.sqlite3 ...
+  weir recovery inspect <dir> [--step ID] [--key KEY] [--json]
+      Show each partition's progress and the latest stored state of every key (read-only).
   weir --help | --version
 
 Options of run (each also read from the environment variable shown):
@@ -27,6 +31,7 @@ a second one stops at once. Exit status: 0 at EOF or after a graceful stop, 1 on
 
 Examples:
   weir recovery init db_dir 1
+  weir recovery inspect db_dir --step recovery.running_count
   weir run examples/recovery.ts -r db_dir -s 30 -b 0
   weir run "examples/recovery.ts:getFlow(3, 4)" -r db_dir -s 30 -b 0
 `;
@@ -64,13 +69,27 @@ async function dispatch(argv: string[]): Promise<number> {
 }
 
 function recoveryCommand(argv: string[]): number {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      step: { type: 'string' },
+      key: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
   const [sub, dir, count] = positionals;
   if (values.help || sub === undefined) {
-    process.stdout.write('Usage: weir recovery init <dir> <count>\n');
+    process.stdout.write('Usage: weir recovery init <dir> <count>\n       weir recovery inspect <dir> [--step ID] [--key KEY] [--json]\n');
     return values.help ? 0 : 2;
   }
-  if (sub !== 'init') throw new WeirError(`unknown recovery command '${sub}'; try: weir recovery init <dir> <count>`);
+  if (sub === 'inspect') {
+    if (dir === undefined || positionals.length !== 2) throw new WeirError('usage: weir recovery inspect <dir> [--step ID] [--key KEY] [--json]');
+    printInspection(dir, values.step, values.key, values.json === true);
+    return 0;
+  }
+  if (sub !== 'init') throw new WeirError(`unknown recovery command '${sub}'; try: weir recovery init <dir> <count>, or weir recovery inspect <dir>`);
   if (dir === undefined || count === undefined || positionals.length !== 3) {
     throw new WeirError('usage: weir recovery init <dir> <count>');
   }
@@ -79,4 +98,24 @@ function recoveryCommand(argv: string[]): number {
   initDbDir(dir, n);
   process.stdout.write(`created ${n} partition${n === 1 ? '' : 's'} in ${dir}\n`);
   return 0;
+}
+
+function printInspection(dir: string, stepId: string | undefined, stateKey: string | undefined, json: boolean): void {
+  const { partitions, states } = inspectStore(dir, { stepId, stateKey });
+  if (json) {
+    const replacer = (_k: string, v: unknown) =>
+      typeof v === 'bigint' ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v instanceof Set ? [...v] : v;
+    process.stdout.write(`${JSON.stringify({ partitions, states }, replacer, 2)}\n`);
+    return;
+  }
+  for (const p of partitions) {
+    process.stdout.write(
+      `# ${p.file}: partition ${p.partIndex} of ${p.partCount}, execution ${p.exNum}, resumes at epoch ${p.frontier}, ` +
+        `GC watermark ${p.commitEpoch}, ${p.rows} snapshot rows\n`,
+    );
+  }
+  for (const s of states) {
+    const state = s.state === undefined ? '(tombstone)' : formatItem(s.state);
+    process.stdout.write(`${s.stepId}\t${s.stateKey}\tepoch ${s.epoch}\t${state}\n`);
+  }
 }

@@ -20,3 +20,4 @@ export {
 export { RecoveryStore, type SnapshotRecord } from './store.js';
 export { v8Serde, type Serde } from './serde.js';
 export { partitionFor, stableHash64 } from './hash.js';
+export { inspectStore, type PartitionSummary, type StoredState } from './inspect.js';

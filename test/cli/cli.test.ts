@@ -60,3 +60,20 @@ describe('weir command line', () => {
     expect(r.stderr).toMatch(/part-0\.sqlite3/);
   });
 });
+
+describe('weir recovery inspect', () => {
+  it('shows each partition and the latest state of every key, read-only', () => {
+    const db = join(tempDir(), 'db');
+    weirSync(['recovery', 'init', db, '2']);
+    weirSync(['run', 'examples/recovery.ts:getFlow(3, 4)', '-r', db, '-s', '30', '-b', '0']);
+    const r = weirSync(['recovery', 'inspect', db]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^# part-0\.sqlite3: partition 0 of 2, execution 1, resumes at epoch 2,/m);
+    expect(r.stdout).toMatch(/^recovery\.running_count\tALL\tepoch 1\t10$/m);
+    expect(r.stdout).toMatch(/^recovery\.inp\titerable\tepoch 1\t5$/m);
+    const only = weirSync(['recovery', 'inspect', db, '--step', 'recovery.running_count', '--json']);
+    const parsed = JSON.parse(only.stdout) as { states: { stepId: string; state: unknown }[] };
+    expect(parsed.states).toEqual([expect.objectContaining({ stepId: 'recovery.running_count', stateKey: 'ALL', state: 10 })]);
+  });
+});

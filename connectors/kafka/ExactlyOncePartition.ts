@@ -1,7 +1,7 @@
 import type { RecordMetadata } from 'kafkajs';
 import type { StatefulSinkPartition } from '../../src/outputs.js';
 import { withDeadline } from './client.js';
-import { KafkaConnectorError, kafkaErrorType, messageOf } from './errors.js';
+import { isRetriable, KafkaConnectorError, kafkaErrorType, messageOf } from './errors.js';
 import { transactionOutcome } from './fetchPartition.js';
 import type { KafkaSinkItem } from './KafkaSink.js';
 import { type EosManager, type InternalCluster, newTransactionalProducer, type SendBatch, TRANSACTION_COORDINATOR } from './kafkajsInternals.js';
@@ -214,7 +214,7 @@ export class ExactlyOncePartition<K, V> implements StatefulSinkPartition<KafkaSi
         const type = kafkaErrorType(err);
         if (type !== undefined && FENCED.has(type)) return 'fenced';
         if (type === 'INVALID_TXN_STATE') return 'fenced';
-        const busy = (type !== undefined && COORDINATOR_BUSY.has(type)) || (err as { retriable?: unknown }).retriable === true;
+        const busy = (type !== undefined && COORDINATOR_BUSY.has(type)) || isRetriable(err);
         if (!busy || Date.now() - started > COMMIT_BUDGET_MS) {
           throw new KafkaConnectorError('commit', `could not commit the Kafka transaction of epoch ${pending.epoch} ('${pending.transactionalId}'): ${messageOf(err)}`, {
             stepId: this.i.stepId,

@@ -242,7 +242,7 @@ export class KafkaSink<K = Buffer | string, V = Buffer | string> extends FixedPa
     }
     this.client ??= new SharedClient('KafkaSink', newKafka(this.brokers, this.options.kafkaConfig, 'weir-kafka-sink'), ISOLATION.read_committed, this.brokers);
     const client = this.client;
-    const where: Where = { what: 'KafkaSink', stepId, brokers: this.brokers };
+    const where: Where = { what: 'KafkaSink', stepId, brokers: this.brokers, topics: [this.topic] };
     const admin = await client.admin(where, this.s.connectTimeoutMs);
     await partitionCounts(admin, [this.topic], where, this.s.connectTimeoutMs);
     const init = { stepId, part: forPart, client, settings: this.s, where };

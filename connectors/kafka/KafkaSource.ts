@@ -176,7 +176,7 @@ export class KafkaSource<K = Buffer, V = Buffer> extends FixedPartitionedSource<
       );
     }
     const client = this.ensureClient();
-    const where: Where = { what: 'KafkaSource', stepId, brokers: this.brokers };
+    const where: Where = { what: 'KafkaSource', stepId, brokers: this.brokers, topics: this.topics };
     const cluster = await client.cluster(where, this.topics, this.s.connectTimeoutMs);
     const lookup = (spec: OffsetSpec) => lookupOffset(cluster, topic, partition, spec, where, this.s.connectTimeoutMs);
     const start = resumeState ?? (await lookup(startSpec(this.options.startingOffset)));
@@ -203,7 +203,7 @@ export class KafkaSource<K = Buffer, V = Buffer> extends FixedPartitionedSource<
   private async partitionCounts(stepId: string | undefined): Promise<Map<string, number>> {
     if (this.counts !== undefined) return this.counts;
     const client = this.ensureClient();
-    const where: Where = { what: 'KafkaSource', stepId, brokers: this.brokers };
+    const where: Where = { what: 'KafkaSource', stepId, brokers: this.brokers, topics: this.topics };
     const admin = await client.admin(where, this.s.connectTimeoutMs);
     this.counts = await partitionCounts(admin, this.topics, where, this.s.connectTimeoutMs);
     return this.counts;

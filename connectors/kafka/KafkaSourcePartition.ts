@@ -1,6 +1,6 @@
 import { EOF, type StatefulSourcePartition } from '../../src/inputs.js';
 import type { InternalCluster, RawRecord } from './kafkajsInternals.js';
-import { KafkaConnectorError, kafkaErrorType, messageOf } from './errors.js';
+import { isRetriable, KafkaConnectorError, kafkaErrorType, messageOf } from './errors.js';
 import { type FetchedChunk, fetchPartition } from './fetchPartition.js';
 import type { OffsetSpec } from './KafkaSource.js';
 import type { KafkaDeadLetter, KafkaSourceMessage } from './KafkaSourceMessage.js';
@@ -338,7 +338,7 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
       return [];
     }
     const now = Date.now();
-    const retriable = (err as { retriable?: unknown }).retriable === true;
+    const retriable = isRetriable(err);
     this.failingSince ??= now;
     if (!retriable || now - this.failingSince > this.s.retryTimeoutMs) {
       throw new KafkaConnectorError(

@@ -105,6 +105,14 @@ export interface Where {
   what: string;
   stepId?: string | undefined;
   brokers: string[];
+  /** The topics the source reads or the sink writes, named in connection errors. */
+  topics?: string[] | undefined;
+}
+
+/** ` for topic 'a'` or ` for topics 'a', 'b'`, or nothing. */
+function forTopics(where: Where): string {
+  const t = where.topics ?? [];
+  return t.length === 0 ? '' : ` for topic${t.length > 1 ? 's' : ''} ${t.map((x) => `'${x}'`).join(', ')}`;
 }
 
 /** Connects an admin client within the deadline, or fails with an `unreachable` error. */
@@ -113,10 +121,10 @@ export async function connectAdmin(kafka: Kafka, where: Where, deadlineMs: numbe
   const unreachable = (cause?: unknown) =>
     new KafkaConnectorError(
       'unreachable',
-      `${where.what} could not connect to the Kafka brokers ${where.brokers.join(',')} within ${deadlineMs / 1000} s` +
+      `${where.what}${forTopics(where)} could not connect to the Kafka brokers ${where.brokers.join(',')} within ${deadlineMs / 1000} s` +
         (cause === undefined ? '' : `: ${messageOf(cause)}`) +
         '; check the addresses, that the brokers run, and the ssl/sasl settings',
-      { stepId: where.stepId, cause, retriable: true },
+      { stepId: where.stepId, topic: where.topics?.[0], cause, retriable: true },
     );
   try {
     await withDeadline(admin.connect(), deadlineMs, () => unreachable());
@@ -190,8 +198,9 @@ export class SharedClient {
     this.clusterP ??= (async () => {
       const cluster = newCluster(this.kafka, this.isolation);
       const unreachable = (cause?: unknown) =>
-        new KafkaConnectorError('unreachable', `${this.what} could not connect to ${this.brokers.join(',')} within ${deadlineMs / 1000} s${cause === undefined ? '' : `: ${messageOf(cause)}`}`, {
+        new KafkaConnectorError('unreachable', `${this.what}${forTopics({ ...where, topics })} could not connect to ${this.brokers.join(',')} within ${deadlineMs / 1000} s${cause === undefined ? '' : `: ${messageOf(cause)}`}`, {
           stepId: where.stepId,
+          topic: topics[0],
           cause,
           retriable: true,
         });

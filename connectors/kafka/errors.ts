@@ -103,6 +103,22 @@ export function messageOf(err: unknown): string {
   return String(err);
 }
 
+/**
+ * Whether `err` is worth retrying: it says so, or it is kafkajs giving up its own retries
+ * (`KafkaJSNumberOfRetriesExceeded`) on an error that says so, such as a refused connection
+ * while a broker restarts. kafkajs marks the give-up itself as not retriable, which would end a
+ * run after a few seconds of outage instead of the connector's own deadline.
+ */
+export function isRetriable(err: unknown): boolean {
+  let e = err as { retriable?: unknown; name?: unknown; cause?: unknown; originalError?: unknown } | null | undefined;
+  for (let depth = 0; e !== null && e !== undefined && depth < 5; depth++) {
+    if (e.retriable === true) return true;
+    if (e.name !== 'KafkaJSNumberOfRetriesExceeded') return false;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
+}
+
 /** The kafkajs protocol error type (`'MESSAGE_TOO_LARGE'`, ...) of `err` or of its causes. */
 export function kafkaErrorType(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {

@@ -76,8 +76,9 @@ async function buildParts(stepId: string, source: Source<unknown>, resume: Map<s
       return [{ key: 'worker-0', part, resumable: false, eof: false, awakeAt: 0 }];
     }
   } catch (err) {
-    if (err instanceof StepError) throw err;
-    const msg = (err as Error)?.message ?? String(err);
+    // A StepError without a step id (a source's listParts() gets none) is given this input's.
+    if (err instanceof StepError && err.stepId !== '') throw err;
+    const msg = err instanceof StepError ? err.detail : ((err as Error)?.message ?? String(err));
     throw new StepError(stepId, err instanceof WeirError ? msg : `building the source failed: ${msg}`, {
       cause: err,
       retriable: err instanceof WeirError ? err.retriable : false,

@@ -5,7 +5,9 @@
  * @module
  */
 import type Database from 'better-sqlite3';
+import { Batched, MAX_BATCH, repeat } from './batch.js';
 import { PartitionGc } from './gc.js';
+import { LoadedStates } from './loaded.js';
 import type { OpenedPartition } from './openPartitions.js';
 import type { SnapshotRecord } from './store.js';
 
@@ -21,6 +23,41 @@ export interface PartitionProgress {
   readonly commitEpoch: number;
 }
 
+/** One step's snapshots of one epoch in one partition, in key order (for B-tree locality). */
+export interface StepSnaps {
+  readonly stepId: string;
+  readonly records: readonly SnapshotRecord[];
+}
+
+/** Loading reads the latest snapshots in chunks of keys, growing from the first to the maximum size. */
+const FIRST_LOAD_ROWS = 1024;
+const MAX_LOAD_ROWS = 65536;
+/** A chunk grows while its bytes stay below this. */
+const LOAD_CHUNK_BYTES = 32 << 20;
+
+/**
+ * The latest row per key before `@r`, a chunk of keys at a time in key order, aggregated per step:
+ * the rows read, the last key, and for the live keys their names (a JSON array), their lengths (a
+ * JSON array) and their bytes, concatenated. With `unique`, every key has exactly one row before
+ * `@r` and it is no tombstone, so rows are read as they are, without grouping them per key.
+ */
+const loadChunkSql = (after: boolean, unique: boolean) => `
+SELECT step_id, count(*), max(state_key),
+  json_group_array(state_key) FILTER (WHERE ser IS NOT NULL),
+  json_group_array(length(ser)) FILTER (WHERE ser IS NOT NULL),
+  unhex(group_concat(hex(ser), '') FILTER (WHERE ser IS NOT NULL))
+FROM (
+  SELECT step_id, state_key, ser_change AS ser${unique ? '' : ', MAX(snap_epoch)'}
+  FROM snaps
+  WHERE snap_epoch < @r${after ? ' AND (step_id, state_key) > (@s, @k)' : ''}${unique ? '' : '\n  GROUP BY step_id, state_key'}
+  ORDER BY step_id, state_key
+  LIMIT @n
+)
+GROUP BY step_id
+ORDER BY step_id`;
+
+type LoadRow = [stepId: string, rows: number, lastKey: string, keys: string, lens: string, bytes: Buffer | null];
+
 /** A validated partition file, ready for the store's reads and writes. */
 export class Partition {
   readonly path: string;
@@ -29,43 +66,47 @@ export class Partition {
   private readonly db: Database.Database;
   private readonly latestEx: Database.Statement;
   private readonly minFront: Database.Statement;
-  private readonly loadLatest: Database.Statement;
+  /** The load statements: [first chunk, later chunks], grouping rows per key or not. */
+  private readonly loadGrouped: readonly [Database.Statement, Database.Statement];
+  private readonly loadUnique: readonly [Database.Statement, Database.Statement];
+  private readonly pendingBefore: Database.Statement;
+  private readonly insertRows: Batched;
+  private readonly named = { s: '', e: 0 };
+  private readonly rowArgs = new Array<unknown>(2 * MAX_BATCH);
+  private readonly keyArgs = new Array<unknown>(MAX_BATCH);
   private readonly begin: (exNum: number, workerCount: number, resumeEpoch: number) => void;
-  private readonly write: (exNum: number, worker: number, epoch: number, snaps: readonly SnapshotRecord[]) => void;
+  private readonly write: (exNum: number, worker: number, epoch: number, steps: readonly StepSnaps[], gcEpoch: number) => void;
 
   constructor(opened: OpenedPartition) {
     const db = opened.db;
     this.db = db;
     this.path = opened.path;
     this.partIndex = opened.partIndex;
-    this.gc = new PartitionGc(db, opened.partIndex);
+    const gc = (this.gc = new PartitionGc(db, opened.partIndex));
     this.latestEx = db.prepare('SELECT ex_num, resume_epoch FROM exs ORDER BY ex_num DESC LIMIT 1').raw();
     this.minFront = db.prepare('SELECT MIN(MAX(worker_frontier, ?)) FROM fronts WHERE ex_num = ?').pluck();
-    this.loadLatest = db
-      .prepare(
-        'SELECT step_id, state_key, ser_change, MAX(snap_epoch) FROM snaps WHERE snap_epoch < ? ' +
-          'GROUP BY step_id, state_key',
-      )
-      .raw();
+    this.loadGrouped = [db.prepare(loadChunkSql(false, false)).raw(), db.prepare(loadChunkSql(true, false)).raw()];
+    this.loadUnique = [db.prepare(loadChunkSql(false, true)).raw(), db.prepare(loadChunkSql(true, true)).raw()];
+    this.pendingBefore = db.prepare('SELECT 1 FROM pending_gc WHERE snap_epoch < ? LIMIT 1').pluck();
+    this.insertRows = new Batched(
+      db,
+      (n) => `INSERT OR REPLACE INTO snaps (step_id, state_key, snap_epoch, ser_change) VALUES ${repeat('(@s, ?, @e, ?)', n)}`,
+      2,
+    );
     const insertEx = db.prepare('INSERT INTO exs (ex_num, worker_count, resume_epoch) VALUES (?, ?, ?)');
     const setFront = db.prepare(
       'INSERT OR REPLACE INTO fronts (ex_num, worker_index, worker_frontier) VALUES (?, ?, ?)',
     );
-    const dropFuture = db.prepare('DELETE FROM snaps WHERE snap_epoch >= ?');
-    const putSnap = db.prepare(
-      'INSERT OR REPLACE INTO snaps (step_id, state_key, snap_epoch, ser_change) VALUES (?, ?, ?, ?)',
-    );
     this.begin = db.transaction((exNum: number, workerCount: number, resumeEpoch: number) => {
       insertEx.run(exNum, workerCount, resumeEpoch);
       for (let w = 0; w < workerCount; w++) setFront.run(exNum, w, resumeEpoch);
-      dropFuture.run(resumeEpoch);
+      gc.dropFrom(resumeEpoch);
     });
     this.write = db.transaction(
-      (exNum: number, worker: number, epoch: number, snaps: readonly SnapshotRecord[]) => {
-        for (let i = 0; i < snaps.length; i++) {
-          const s = snaps[i]!;
-          putSnap.run(s.stepId, s.stateKey, epoch, s.ser);
-        }
+      (exNum: number, worker: number, epoch: number, steps: readonly StepSnaps[], gcEpoch: number) => {
+        gc.collectPending(gcEpoch);
+        const collectNow = epoch <= gc.commitEpoch;
+        for (let i = 0; i < steps.length; i++) this.writeStep(steps[i]!, epoch, collectNow);
         setFront.run(exNum, worker, epoch + 1);
       },
     );
@@ -93,30 +134,108 @@ export class Partition {
     this.begin(exNum, workerCount, resumeEpoch);
   }
 
-  /** Writes one epoch's snapshots and the worker's new frontier, in one transaction. */
-  commit(exNum: number, worker: number, epoch: number, snaps: readonly SnapshotRecord[]): void {
-    this.write(exNum, worker, epoch, snaps);
+  /**
+   * Writes one epoch's snapshots and the worker's new frontier, and collects up to `gcEpoch`, in
+   * one transaction. `gcEpoch` must be safe to collect once this transaction commits.
+   */
+  commit(exNum: number, worker: number, epoch: number, steps: readonly StepSnaps[], gcEpoch: number): void {
+    const watermark = this.gc.commitEpoch;
+    try {
+      this.write(exNum, worker, epoch, steps, gcEpoch);
+    } catch (err) {
+      this.gc.rollback(watermark);
+      throw err;
+    }
   }
 
-  /** Adds each key's latest snapshot before `resumeEpoch` to `out`, skipping tombstones. */
-  loadInto(out: Map<string, Map<string, Uint8Array>>, resumeEpoch: number): void {
-    const rows = this.loadLatest.all(resumeEpoch) as [string, string, Uint8Array | null, number][];
-    let stepId: string | undefined;
-    let states: Map<string, Uint8Array> | undefined;
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      const ser = row[2];
-      if (ser === null) continue;
-      if (row[0] !== stepId) {
-        stepId = row[0];
-        states = out.get(stepId);
-        if (states === undefined) out.set(stepId, (states = new Map()));
+  /**
+   * Adds each key's latest snapshot before `resumeEpoch` to `out`, skipping tombstones. Reads
+   * chunks of keys with their bytes concatenated, so the cost per key stays far below a row read.
+   *
+   * When no `pending_gc` row is older than `resumeEpoch`, every row before it is at or below the
+   * GC watermark, where GC has left one row per key and no tombstone: rows are then read without
+   * grouping them per key.
+   */
+  loadInto(out: Map<string, LoadedStates>, resumeEpoch: number): void {
+    const params = { r: resumeEpoch, s: '', k: '', n: FIRST_LOAD_ROWS };
+    const stmts = this.pendingBefore.get(resumeEpoch) === undefined ? this.loadUnique : this.loadGrouped;
+    let after = false;
+    for (;;) {
+      let groups: LoadRow[];
+      try {
+        groups = stmts[after ? 1 : 0].all(params) as LoadRow[];
+      } catch (err) {
+        // A chunk's bytes exceed SQLite's length limit: states of hundreds of MB each. Read the rest row by row.
+        if ((err as { code?: unknown }).code !== 'SQLITE_TOOBIG') throw err;
+        this.loadRows(out, params, after);
+        return;
       }
-      states!.set(row[1], ser);
+      let rows = 0;
+      let bytes = 0;
+      for (let g = 0; g < groups.length; g++) {
+        const [stepId, count, lastKey, keys, lens, buf] = groups[g]!;
+        rows += count;
+        params.s = stepId;
+        params.k = lastKey;
+        if (buf === null) continue; // only tombstones
+        bytes += buf.length;
+        let states = out.get(stepId);
+        if (states === undefined) out.set(stepId, (states = new LoadedStates()));
+        states.addChunk(JSON.parse(keys) as string[], JSON.parse(lens) as number[], buf);
+      }
+      if (rows < params.n) return;
+      if (bytes < LOAD_CHUNK_BYTES / 2 && params.n < MAX_LOAD_ROWS) params.n *= 2;
+      else if (bytes > LOAD_CHUNK_BYTES && params.n > 1) params.n >>= 1;
+      after = true;
+    }
+  }
+
+  /** The slow path of {@link Partition.loadInto}: one row per key, from the cursor in `params` on. */
+  private loadRows(out: Map<string, LoadedStates>, params: { r: number; s: string; k: string }, after: boolean): void {
+    const sql =
+      'SELECT step_id, state_key, ser_change, MAX(snap_epoch) FROM snaps ' +
+      `WHERE snap_epoch < @r${after ? ' AND (step_id, state_key) > (@s, @k)' : ''} GROUP BY step_id, state_key`;
+    for (const row of this.db.prepare(sql).raw().iterate(params) as IterableIterator<[string, string, Buffer | null]>) {
+      const [stepId, key, ser] = row;
+      if (ser === null) continue;
+      let states = out.get(stepId);
+      if (states === undefined) out.set(stepId, (states = new LoadedStates()));
+      states.addChunk([key], [ser.length], ser);
     }
   }
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Writes one step's rows, up to {@link MAX_BATCH} per statement. With `collectNow`, each chunk of
+   * keys first loses its older rows, and tombstones are not written: nothing is left to hide.
+   * Otherwise the keys are recorded for a later collection.
+   */
+  private writeStep(st: StepSnaps, epoch: number, collectNow: boolean): void {
+    const { stepId, records } = st;
+    const named = this.named;
+    named.s = stepId;
+    named.e = epoch;
+    const rowArgs = this.rowArgs;
+    const keyArgs = this.keyArgs;
+    for (let i = 0; i < records.length; ) {
+      const n = Math.min(MAX_BATCH, records.length - i);
+      let rows = 0;
+      for (let j = 0; j < n; j++, i++) {
+        const { stateKey, ser } = records[i]!;
+        if (collectNow) {
+          keyArgs[j] = stateKey;
+          if (ser === null) continue;
+        }
+        rowArgs[2 * rows] = stateKey;
+        rowArgs[2 * rows + 1] = ser;
+        rows++;
+      }
+      if (collectNow) this.gc.replaceKeys(stepId, keyArgs, n, epoch);
+      if (rows > 0) this.insertRows.run(named, rowArgs, rows);
+    }
+    if (!collectNow) this.gc.defer(stepId, records.map((r) => r.stateKey), epoch);
   }
 }

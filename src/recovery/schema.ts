@@ -42,8 +42,15 @@ CREATE TABLE snaps (
   ser_change BLOB,
   PRIMARY KEY (step_id, state_key, snap_epoch)
 ) STRICT, WITHOUT ROWID;
--- Makes GC and the stale-snapshot cleanup cost what was written since, not the store size.
-CREATE INDEX snaps_by_epoch ON snaps (snap_epoch);
+-- The keys each write transaction stored above the GC watermark: one JSON array per epoch and step.
+-- GC and the stale-snapshot cleanup look keys up here, so they cost what was written since, not the
+-- store size, without an index on snaps.
+CREATE TABLE pending_gc (
+  snap_epoch INTEGER NOT NULL,
+  step_id TEXT NOT NULL,
+  state_keys TEXT NOT NULL
+) STRICT;
+CREATE INDEX pending_gc_by_epoch ON pending_gc (snap_epoch);
 `;
 
 /** Migration to version `n`, keyed by `n`. */
@@ -83,4 +90,6 @@ export function configureConnection(db: Db): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // A large epoch grows the WAL to its size; once checkpointed, give the space back past 64 MiB.
+  db.pragma('journal_size_limit = 67108864');
 }

@@ -6,7 +6,8 @@
 import { partitionFor } from './hash.js';
 import { RecoveryError } from './errors.js';
 import { openPartitions } from './openPartitions.js';
-import { Partition } from './partition.js';
+import type { LoadedStates } from './loaded.js';
+import { Partition, type StepSnaps } from './partition.js';
 import { resumeEpochOf } from './resume.js';
 
 /**
@@ -31,6 +32,10 @@ export interface SnapshotRecord {
   /** The serialized state, or `null` for a tombstone: the key holds no state any more. */
   ser: Uint8Array | null;
 }
+
+/** Orders records by state key; the sort is stable, so a repeated key keeps its last record last. */
+const byKey = (a: SnapshotRecord, b: SnapshotRecord): number =>
+  a.stateKey < b.stateKey ? -1 : a.stateKey > b.stateKey ? 1 : 0;
 
 /**
  * The open recovery partitions of one directory: where snapshots are committed and read back.
@@ -63,7 +68,8 @@ export class RecoveryStore {
   private readonly workerCount: number;
   private readonly maxExNum: number;
   private readonly fronts: number[];
-  private readonly buckets: SnapshotRecord[][];
+  /** A GC epoch that became safe once every partition committed; collected by the next commit or by close(). */
+  private deferredGc = 0;
   private exNum = 0;
   private closed = false;
 
@@ -74,7 +80,6 @@ export class RecoveryStore {
     this.resumeEpoch = resumeEpoch;
     this.maxExNum = maxExNum;
     this.fronts = new Array<number>(workerCount).fill(resumeEpoch);
-    this.buckets = parts.map(() => []);
   }
 
   /**
@@ -129,18 +134,20 @@ export class RecoveryStore {
    */
   loadSnapshots(): Map<string, Map<string, Uint8Array>> {
     this.assertOpen();
-    const out = new Map<string, Map<string, Uint8Array>>();
+    const out = new Map<string, LoadedStates>();
     for (const p of this.parts) p.loadInto(out, this.resumeEpoch);
     return out;
   }
 
   /**
-   * Commits one epoch: first, in every partition, one transaction writes the snapshots that
-   * belong to it and the worker's frontier `epoch + 1`; once all of those are committed, every
-   * partition is garbage-collected up to `gcEpoch`.
+   * Commits one epoch: in every partition, one transaction writes the snapshots that belong to it
+   * and the worker's frontier `epoch + 1`, and garbage-collects superseded snapshots.
    *
-   * `gcEpoch` is capped below the slowest worker's frontier, so collection never removes state the
-   * next resume needs. Pass 0 to skip collection.
+   * Collection goes up to `gcEpoch`, capped so that it never removes state a resume needs: below
+   * the slowest worker's frontier, and, with several partitions, below this epoch until every
+   * partition has committed it (a crash between partition commits resumes at this epoch). That
+   * last step is done by the next commit, or by {@link RecoveryStore.close}. Pass 0 to skip
+   * collection.
    *
    * @param epoch the completed epoch
    * @param snaps the state changes of that epoch, at most one per (stepId, stateKey)
@@ -160,33 +167,54 @@ export class RecoveryStore {
         `RecoveryStore.commitEpoch: workerIndex must be an integer in [0, ${this.workerCount}), got ${String(workerIndex)}`,
       );
     }
-    const buckets = this.route(snaps);
-    try {
-      for (let i = 0; i < this.parts.length; i++) this.parts[i]!.commit(this.exNum, workerIndex, epoch, buckets[i]!);
-    } finally {
-      if (this.partCount > 1) for (const b of this.buckets) b.length = 0;
+    let before = Infinity;
+    let after = Infinity;
+    for (let w = 0; w < this.fronts.length; w++) {
+      const f = this.fronts[w]!;
+      before = Math.min(before, f);
+      after = Math.min(after, w === workerIndex ? epoch + 1 : f);
     }
+    // One partition commits its rows and its frontier atomically; with several, a crash between
+    // their commits resumes at the slowest frontier from before this commit.
+    const safe = (this.partCount === 1 ? after : before) - 1;
+    const gc = Math.max(Math.min(gcEpoch, safe), this.deferredGc);
+    const routed = this.route(snaps);
+    for (let i = 0; i < this.parts.length; i++) this.parts[i]!.commit(this.exNum, workerIndex, epoch, routed[i]!, gc);
     this.fronts[workerIndex] = epoch + 1;
-    let minFront = Infinity;
-    for (const f of this.fronts) minFront = Math.min(minFront, f);
-    const gc = Math.min(gcEpoch, minFront - 1);
-    if (gc >= 1) for (const p of this.parts) p.gc.collect(gc);
+    this.deferredGc = Math.max(this.deferredGc, Math.min(gcEpoch, after - 1));
   }
 
-  /** Closes every partition file. Safe to call twice. */
+  /**
+   * Finishes the collection left by the last commit, then closes every partition file. Safe to
+   * call twice. A failed collection is left to the next run.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.parts) p.close();
+    try {
+      if (this.exNum !== 0) for (const p of this.parts) p.gc.collect(this.deferredGc);
+    } catch {
+      // Nothing is lost: the next run's first commits collect the same rows.
+    } finally {
+      for (const p of this.parts) p.close();
+    }
   }
 
-  private route(snaps: SnapshotRecord[]): readonly (readonly SnapshotRecord[])[] {
-    if (this.partCount === 1) return [snaps];
+  /**
+   * Groups the records by partition, then by step, each group in key order: rows written in
+   * B-tree order touch each page once, several times faster than in random order.
+   */
+  private route(snaps: SnapshotRecord[]): StepSnaps[][] {
+    const groups = this.parts.map(() => new Map<string, SnapshotRecord[]>());
+    const single = this.partCount === 1;
     for (let i = 0; i < snaps.length; i++) {
       const s = snaps[i]!;
-      this.buckets[partitionFor(s.stepId, s.stateKey, this.partCount)]!.push(s);
+      const m = groups[single ? 0 : partitionFor(s.stepId, s.stateKey, this.partCount)]!;
+      let g = m.get(s.stepId);
+      if (g === undefined) m.set(s.stepId, (g = []));
+      g.push(s);
     }
-    return this.buckets;
+    return groups.map((m) => Array.from(m, ([stepId, records]) => ({ stepId, records: records.sort(byKey) })));
   }
 
   private assertOpen(): void {

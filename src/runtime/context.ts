@@ -1,5 +1,6 @@
 import { StepError, WeirError, describeValue } from '../errors.js';
-import type { Serde } from '../recovery/serde.js';
+import { LoadedStates } from '../recovery/loaded.js';
+import { deserializeRange, v8Serde, type Serde } from '../recovery/serde.js';
 import type { SnapshotRecord } from '../recovery/store.js';
 import { Port } from './port.js';
 
@@ -89,11 +90,28 @@ export class RunContext {
     const raw = this.resume.get(stepId);
     const out = new Map<string, S>();
     if (!raw) return out;
+    const serde = this.serde;
+    const failed = (key: string, err: unknown) =>
+      new StepError(stepId, `cannot deserialize the stored state: ${(err as Error).message}`, { key, cause: err });
+    // The store's packed chunks are decoded in place, without a view per key.
+    const chunks = raw instanceof LoadedStates ? raw.takeChunks() : [];
     for (const [key, bytes] of raw) {
       try {
-        out.set(key, this.serde.deserialize(bytes) as S);
+        out.set(key, serde.deserialize(bytes) as S);
       } catch (err) {
-        throw new StepError(stepId, `cannot deserialize the stored state: ${(err as Error).message}`, { key, cause: err });
+        throw failed(key, err);
+      }
+    }
+    for (const { keys, lens, bytes } of chunks) {
+      let i = 0;
+      try {
+        for (let off = 0, end = 0; i < keys.length; i++, off = end) {
+          end = off + lens[i]!;
+          const state = serde === v8Serde ? deserializeRange(bytes, off, end) : serde.deserialize(bytes.subarray(off, end));
+          out.set(keys[i]!, state as S);
+        }
+      } catch (err) {
+        throw failed(keys[i]!, err);
       }
     }
     this.resume.delete(stepId);

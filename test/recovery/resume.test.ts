@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initDbDir, RecoveryError, RecoveryStore, v8Serde } from 'weir/recovery';
+import { Dataflow, runMain, StepError } from 'weir';
+import * as op from 'weir/operators';
+import { initDbDir, RecoveryConfig, RecoveryError, RecoveryStore, v8Serde, type Serde } from 'weir/recovery';
+import { TestingSink, TestingSource, type TestingMarker } from 'weir/testing';
 import { copyPartition, decode, partFiles, rec, tempDir, withDb } from './support.js';
 
 function freshStore(parts: number, workerCount = 1): { dir: string; store: RecoveryStore } {
@@ -150,5 +153,106 @@ describe('resume epoch', () => {
       }
     }
     expect(total).toBe(n);
+  });
+});
+
+describe('loaded snapshots', () => {
+  it('behave as a Map of state key to bytes', () => {
+    const { dir, store } = freshStore(2);
+    const empty = { stepId: 'u', stateKey: 'e', ser: new Uint8Array(0) }; // a custom serde may write no bytes
+    store.commitEpoch(1, [rec('s', 'a', 1), rec('s', 'b', 'two'), rec('s', 'c', undefined), rec('t', 'x', [3]), empty], 1);
+    store.close();
+    const again = RecoveryStore.open(dir);
+    const loaded = again.loadSnapshots();
+    again.close();
+    const s = loaded.get('s')!;
+    expect(s).toBeInstanceOf(Map);
+    expect(s.size).toBe(2);
+    expect(s.has('c')).toBe(false);
+    expect(v8Serde.deserialize(s.get('b')!)).toBe('two');
+    expect([...s.keys()].sort()).toEqual(['a', 'b']);
+    s.set('d', v8Serde.serialize(4));
+    s.delete('a');
+    expect(new Map([...s].map(([k, v]) => [k, v8Serde.deserialize(v)]))).toEqual(new Map<string, unknown>([['b', 'two'], ['d', 4]]));
+    let n = 0;
+    loaded.get('t')!.forEach((v, k) => {
+      expect([k, v8Serde.deserialize(v)]).toEqual(['x', [3]]);
+      n++;
+    });
+    expect(n).toBe(1);
+    expect([...loaded.get('u')!].map(([k, v]) => [k, v.length])).toEqual([['e', 0]]);
+  });
+
+  it('reads many keys in chunks, skipping tombstones, with and without uncollected versions', () => {
+    for (const lag of [0, 3]) {
+      const { dir, store } = freshStore(2);
+      const n = 5000;
+      const want: Record<string, Record<string, unknown>> = { s1: {}, s2: {} };
+      for (let e = 1; e <= 4; e++) {
+        const snaps = [];
+        for (let i = e % 2; i < n; i += 2) {
+          const step = i % 3 === 0 ? 's1' : 's2';
+          const key = `k${i}`;
+          const value = i % 7 === e ? undefined : { i, e, s: 'x'.repeat(i % 50) };
+          snaps.push(rec(step, key, value));
+          if (value === undefined) delete want[step]![key];
+          else want[step]![key] = value;
+        }
+        store.commitEpoch(e, snaps, e - lag);
+      }
+      store.close();
+      const again = RecoveryStore.open(dir);
+      expect(decode(again.loadSnapshots())).toEqual(want);
+      again.close();
+    }
+  });
+});
+
+describe('resuming a flow', () => {
+  const build = (inp: (number | TestingMarker)[], out: unknown[]) => {
+    const flow = new Dataflow('resume');
+    flow.pipe(
+      op.input('inp', new TestingSource(inp)),
+      op.keyOn('key', (x: number) => `k${x % 3000}`),
+      op.statefulMap('sum', (sum: { n: number } | undefined, x: number) => {
+        const next = { n: (sum?.n ?? 0) + x };
+        return [next, next.n];
+      }),
+      op.output('out', new TestingSink(out)),
+    );
+    return flow;
+  };
+
+  for (const [name, serde] of [
+    ['the default serde', undefined],
+    ['a custom serde', { serialize: (v) => Buffer.from(JSON.stringify(v)), deserialize: (b) => JSON.parse(Buffer.from(b).toString()) }],
+  ] as [string, Serde | undefined][]) {
+    it(`restores every key with ${name}`, async () => {
+      const dir = tempDir();
+      initDbDir(dir, 2);
+      const recovery = new RecoveryConfig(dir, serde ? { serde } : {});
+      const inp: (number | TestingMarker)[] = Array.from({ length: 6000 }, (_, i) => i);
+      inp.push(TestingSource.EOF(), 1, 3001);
+      await runMain(build(inp, []), { epochInterval: 0, recovery });
+      const out: unknown[] = [];
+      await runMain(build(inp, out), { epochInterval: 0, recovery });
+      expect(out).toEqual([['k1', 1 + 3001 + 1], ['k1', 1 + 3001 + 1 + 3001]]);
+    });
+  }
+
+  it('names the step and the key of a state it cannot decode', async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const recovery = new RecoveryConfig(dir);
+    const inp: (number | TestingMarker)[] = [1, 2, TestingSource.EOF(), 3];
+    await runMain(build(inp, []), { epochInterval: 0, recovery });
+    withDb(partFiles(dir)[0]!, (db) =>
+      db.prepare("UPDATE snaps SET ser_change = x'7e01' WHERE step_id = 'resume.sum' AND state_key = 'k2'").run(),
+    );
+    const err = await runMain(build(inp, []), { epochInterval: 0, recovery }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect((err as StepError).stepId).toBe('resume.sum');
+    expect((err as StepError).key).toBe('k2');
+    expect((err as StepError).message).toMatch(/cannot deserialize.*unknown tag 0x7e/);
   });
 });

@@ -8,18 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dataflow, runMain } from '../src/index.js';
 import * as op from '../src/operators/index.js';
-import { DynamicSink } from '../src/outputs.js';
+import { CountingSink, rate, timed } from './support.js';
 import { RecoveryConfig, initDbDir } from '../src/recovery/index.js';
 import { TestingSource } from '../src/testing/index.js';
 
 const BATCH = 1000;
-
-class CountingSink extends DynamicSink<unknown> {
-  count = 0;
-  build() {
-    return { writeBatch: (items: unknown[]) => void (this.count += items.length) };
-  }
-}
 
 function seedFlow(items: number[], keys: string[], sink: CountingSink, id = 'bench'): Dataflow {
   const n = keys.length;
@@ -55,14 +48,6 @@ function handLoop(items: number[], keys: string[]): number {
   }
   return emitted;
 }
-
-async function timed(fn: () => unknown): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return (performance.now() - t0) / 1000;
-}
-
-const rate = (n: number, secs: number) => `${Math.round(n / secs).toLocaleString('en')} items/s`;
 
 /** Runs the seed benchmark and returns the lines to print. */
 export async function benchSeed(itemCount = 2_000_000): Promise<string[]> {

@@ -4,7 +4,7 @@
  */
 import { Dataflow, runMain } from '../src/index.js';
 import * as op from '../src/operators/index.js';
-import { DynamicSink } from '../src/outputs.js';
+import { CountingSink, rate, timed } from './support.js';
 import { TestingSource } from '../src/testing/index.js';
 import { EventClock, TumblingWindower, foldWindow } from '../src/windowing/index.js';
 
@@ -17,13 +17,6 @@ interface Item {
   ts: number;
   value: number;
   key: number;
-}
-
-class CountingSink extends DynamicSink<unknown> {
-  count = 0;
-  build() {
-    return { writeBatch: (items: unknown[]) => void (this.count += items.length) };
-  }
 }
 
 function windowFlow(items: Item[], keys: string[], ordered: boolean, sink: CountingSink): Dataflow {
@@ -88,14 +81,6 @@ function handLoop(items: Item[], keys: string[]): number {
   }
   return emitted;
 }
-
-async function timed(fn: () => unknown): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return (performance.now() - t0) / 1000;
-}
-
-const rate = (n: number, secs: number) => `${Math.round(n / secs).toLocaleString('en')} items/s`;
 
 /**
  * Runs the windowing benchmark and returns the lines to print.

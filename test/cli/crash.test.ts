@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { prng, weirSpawn, weirSync } from '../support/cli.js';
+import { killAndResume, prng, weirSpawn, weirSync } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
 const ITEMS = 200_000;
@@ -36,23 +36,16 @@ describe('crashes through the command line', () => {
     const rand = prng(seed);
     const db = join(tempDir(), 'db');
     weirSync(['recovery', 'init', db, '3']);
-    let out = '';
-    let kills = 0;
-    for (let run = 0; run < 40; run++) {
-      const p = weirSpawn(['run', 'test/fixtures/crash_sum.ts', '-r', db, '-s', '0.05', '-b', '0'], env);
-      const delay = 300 + Math.floor(rand() * 1200);
-      const timer = kills < 6 ? setTimeout(() => p.child.kill('SIGKILL'), delay) : undefined;
-      const { code, signal } = await p.done;
-      clearTimeout(timer);
-      out += p.out();
-      if (signal === 'SIGKILL') {
-        kills++;
-        continue;
-      }
-      expect(p.err(), `seed ${seed}`).toBe('');
-      expect(code, `seed ${seed}`).toBe(0);
-      break;
-    }
+    const { out, kills, code, err } = await killAndResume(['run', 'test/fixtures/crash_sum.ts', '-r', db, '-s', '0.05', '-b', '0'], {
+      rand,
+      maxKills: 6,
+      minDelay: 300,
+      spread: 1200,
+      maxRuns: 40,
+      env,
+    });
+    expect(err, `seed ${seed}`).toBe('');
+    expect(code, `seed ${seed}`).toBe(0);
     expect(kills, `seed ${seed}`).toBeGreaterThanOrEqual(3);
     expect(finals(out), `seed ${seed}`).toEqual(expectedFinals());
   });

@@ -26,3 +26,40 @@ export function weirSpawn(args: string[], env: NodeJS.ProcessEnv = {}): { child:
 }
 
 export { prng } from './crashHarness.js';
+
+/** What {@link killAndResume} saw. */
+export interface KillRun {
+  /** Everything every run printed to stdout, in order. */
+  out: string;
+  /** SIGKILLs that hit a live process. */
+  kills: number;
+  /** How the last run, the one left to finish, ended, and what it printed to stderr. */
+  code: number | null;
+  err: string;
+}
+
+/**
+ * Runs `weir ...args` again and again, SIGKILLing each run after a random delay of
+ * `minDelay + rand() * spread` ms until `maxKills` kills have landed, then lets a run finish.
+ */
+export async function killAndResume(
+  args: string[],
+  o: { rand: () => number; maxKills: number; minDelay: number; spread: number; maxRuns: number; env?: NodeJS.ProcessEnv },
+): Promise<KillRun> {
+  let out = '';
+  let kills = 0;
+  for (let run = 0; run < o.maxRuns; run++) {
+    const p = weirSpawn(args, o.env);
+    const delay = o.minDelay + Math.floor(o.rand() * o.spread);
+    const timer = kills < o.maxKills ? setTimeout(() => p.child.kill('SIGKILL'), delay) : undefined;
+    const { code, signal } = await p.done;
+    clearTimeout(timer);
+    out += p.out();
+    if (signal === 'SIGKILL') {
+      kills++;
+      continue;
+    }
+    return { out, kills, code, err: p.err() };
+  }
+  return { out, kills, code: null, err: `no run finished in ${o.maxRuns} runs` };
+}

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { prng, weirSpawn, weirSync } from '../support/cli.js';
+import { killAndResume, prng, weirSync } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
 const FLOW = 'examples/windowed_counts.ts:getFlow(150)';
@@ -20,21 +20,14 @@ describe('windows under SIGKILL through the command line', () => {
     const rand = prng(seed);
     const db = join(tempDir(), 'db');
     weirSync(['recovery', 'init', db, '2']);
-    let out = '';
-    let kills = 0;
-    for (let run = 0; run < 20; run++) {
-      const p = weirSpawn(['run', FLOW, '-r', db, '-s', '0.2', '-b', '0']);
-      const timer = kills < 3 ? setTimeout(() => p.child.kill('SIGKILL'), 900 + Math.floor(rand() * 1200)) : undefined;
-      const { code, signal } = await p.done;
-      clearTimeout(timer);
-      out += p.out();
-      if (signal === 'SIGKILL') {
-        kills++;
-        continue;
-      }
-      expect(code, `seed ${seed}: ${p.err()}`).toBe(0);
-      break;
-    }
+    const { out, kills, code, err } = await killAndResume(['run', FLOW, '-r', db, '-s', '0.2', '-b', '0'], {
+      rand,
+      maxKills: 3,
+      minDelay: 900,
+      spread: 1200,
+      maxRuns: 20,
+    });
+    expect(code, `seed ${seed}: ${err}`).toBe(0);
     expect(kills, `seed ${seed}`).toBeGreaterThanOrEqual(2);
     const got = lines(out);
     // Every window of the uninterrupted run, and nothing else; a line may repeat only as a replay.

@@ -1,0 +1,20 @@
+/** Pieces the benchmarks share. */
+import { DynamicSink } from '../src/outputs.js';
+
+/** A sink that only counts what it is given. */
+export class CountingSink extends DynamicSink<unknown> {
+  count = 0;
+  build() {
+    return { writeBatch: (items: unknown[]) => void (this.count += items.length) };
+  }
+}
+
+/** Seconds that `fn` takes, awaited. */
+export async function timed(fn: () => unknown): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
+}
+
+/** `n` items over `secs` seconds, as a printable rate. */
+export const rate = (n: number, secs: number): string => `${Math.round(n / secs).toLocaleString('en')} items/s`;

@@ -1,6 +1,6 @@
 import { StepError, describeValue, stepErrorFrom } from '../errors.js';
 import type { KeyedStream } from '../stream.js';
-import { type Emit, type Retain, type StatefulBatchLogic, statefulBatch } from './statefulBatch.js';
+import { type Emit, type Retain, type StatefulBatchLogic, statefulBatch, statefulBatchOf } from './statefulBatch.js';
 
 /**
  * Per-key logic that sees one value at a time: the item-wise form of {@link StatefulBatchLogic}.
@@ -113,7 +113,7 @@ export function statefulFlatMap<S, V, W>(
   return (up) => {
     const id = `${up.flow.id}.${stepId}`;
     return up.pipe(
-      statefulBatch<V, W, S>(stepId, (resume) => new MapLogic<S, V, W>(id, resume, mapper, true)),
+      statefulBatchOf<V, W, S>(stepId, (resume) => new MapLogic<S, V, W>(id, resume, mapper, true), true),
     );
   };
 }
@@ -145,7 +145,7 @@ export function statefulMap<S, V, W>(
   return (up) => {
     const id = `${up.flow.id}.${stepId}`;
     return up.pipe(
-      statefulBatch<V, W, S>(stepId, (resume) => new MapLogic<S, V, W>(id, resume, mapper as never, false)),
+      statefulBatchOf<V, W, S>(stepId, (resume) => new MapLogic<S, V, W>(id, resume, mapper as never, false), true),
     );
   };
 }

@@ -1,5 +1,6 @@
 import { StepError, stepErrorFrom } from '../errors.js';
 import type { RunContext, TimerStep } from '../runtime/context.js';
+import type { ResumeIndex } from '../runtime/ResumeIndex.js';
 import { type KeyedStream, type Message, Stream } from '../stream.js';
 import { checkKeyed } from './items.js';
 
@@ -72,6 +73,8 @@ export interface StatefulBatchLogic<V, W, S> {
 
 const EMPTY: never[] = [];
 
+const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
 /**
  * What a stateful builder gets besides the resume state: the run's clock, which tests may inject
  * with `runMain(flow, { now })`. Use it for `notifyAt` times so timers and time agree.
@@ -137,12 +140,26 @@ export function statefulBatch<V, W, S>(
   stepId: string,
   builder: (resumeState: S | undefined, env: StatefulEnv) => StatefulBatchLogic<V, W, S>,
 ): (up: KeyedStream<V>) => KeyedStream<W> {
+  return statefulBatchOf(stepId, builder, false);
+}
+
+/**
+ * {@link statefulBatch}, with the choice to resume lazily: a key's logic is built from its stored
+ * state when the key is first seen again, not when the run starts. Only for logics without
+ * `notifyAt`, `onNotify` and `onEof`, which need no logic for a key until it is seen.
+ * @internal
+ */
+export function statefulBatchOf<V, W, S>(
+  stepId: string,
+  builder: (resumeState: S | undefined, env: StatefulEnv) => StatefulBatchLogic<V, W, S>,
+  lazyResume: boolean,
+): (up: KeyedStream<V>) => KeyedStream<W> {
   return (up) => {
     let out!: KeyedStream<W>;
     up.flow._addStep(stepId, (fullId) => {
       out = new Stream<[string, W]>(up.flow, fullId);
       return (ctx) => {
-        const step = new StatefulStep<V, W, S>(fullId, builder, ctx, out.portIndex);
+        const step = new StatefulStep<V, W, S>(fullId, builder, ctx, out.portIndex, lazyResume);
         ctx.port<[string, V]>(up.portIndex).listen((m) => step.onMessage(m));
       };
     });
@@ -160,6 +177,8 @@ class StatefulStep<V, W, S> implements TimerStep {
   private earliest = Infinity;
   private hasTimers = false;
   private readonly env: StatefulEnv;
+  /** With a lazy resume: the stored states not yet taken. */
+  private readonly resume: ResumeIndex<S> | undefined;
   private readonly emit: Emit<W> = (w) => {
     this.outItems.push([this.current, w]);
   };
@@ -169,10 +188,15 @@ class StatefulStep<V, W, S> implements TimerStep {
     private readonly builder: (resumeState: S | undefined, env: StatefulEnv) => StatefulBatchLogic<V, W, S>,
     private readonly ctx: RunContext,
     portIndex: number,
+    private readonly lazy: boolean,
   ) {
     this.env = { now: ctx.now };
     this.port = ctx.port<[string, W]>(portIndex);
     ctx.timerSteps.push(this);
+    if (lazy) {
+      this.resume = ctx.resumeIndex<S>(id);
+      return;
+    }
     for (const [key, state] of ctx.resumeStates<S>(id)) {
       const entry = new Entry<V, W, S>(key, this.build(key, state));
       this.entries.set(key, entry);
@@ -189,6 +213,9 @@ class StatefulStep<V, W, S> implements TimerStep {
     }
     if (logic === null || typeof logic !== 'object' || typeof logic.onBatch !== 'function' || typeof logic.snapshot !== 'function') {
       throw new StepError(this.id, 'the builder must return a logic object with onBatch() and snapshot()', { key });
+    }
+    if (this.lazy && (logic.notifyAt !== undefined || logic.onNotify !== undefined || logic.onEof !== undefined)) {
+      throw new StepError(this.id, 'internal: a lazily resumed logic must have no notifyAt, onNotify or onEof', { key });
     }
     return logic;
   }
@@ -207,16 +234,16 @@ class StatefulStep<V, W, S> implements TimerStep {
       if (typeof key !== 'string' || item.length !== 2) checkKeyed(this.id, item);
       let entry = this.entries.get(key);
       if (entry === undefined) {
-        entry = new Entry<V, W, S>(key, undefined);
+        entry = new Entry<V, W, S>(key, this.build(key, this.resume?.take(key)));
         this.entries.set(key, entry);
-      }
-      if (entry.logic === undefined) entry.logic = this.build(key, undefined);
-      if (entry.logic.onItem !== undefined && entry.buf.length === 0) {
+      } else if (entry.logic === undefined) entry.logic = this.build(key, undefined);
+      const logic = entry.logic!;
+      if (logic.onItem !== undefined && entry.buf.length === 0) {
         // Item-wise fast path: no grouping.
         this.current = key;
         let r: Retain;
         try {
-          r = entry.logic.onItem(item[1], this.emit);
+          r = logic.onItem(item[1], this.emit);
         } catch (err) {
           throw stepErrorFrom(this.id, 'onItem', err, key);
         }
@@ -325,9 +352,10 @@ class StatefulStep<V, W, S> implements TimerStep {
 
   private onEof(epoch: number): void {
     // In key order, so that what a finite flow emits at its end does not depend on resumes.
-    const keys = [...this.entries.keys()].sort();
-    for (const key of keys) {
-      const entry = this.entries.get(key)!;
+    const ending: Entry<V, W, S>[] = [];
+    for (const entry of this.entries.values()) if (entry.logic?.onEof !== undefined) ending.push(entry);
+    ending.sort(byKey);
+    for (const entry of ending) {
       const logic = entry.logic;
       if (!logic?.onEof) continue;
       this.current = entry.key;

@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { Batched, MAX_BATCH, repeat } from './batch.js';
 import { PartitionGc } from './gc.js';
-import { LoadedStates } from './loaded.js';
+import { LoadedStates, splitKeys } from './loaded.js';
 import type { OpenedPartition } from './openPartitions.js';
 import type { SnapshotRecord } from './store.js';
 
@@ -37,15 +37,22 @@ const LOAD_CHUNK_BYTES = 32 << 20;
 
 /**
  * The latest row per key before `@r`, a chunk of keys at a time in key order, aggregated per step:
- * the rows read, the last key, and for the live keys their names (a JSON array), their lengths (a
- * JSON array) and their bytes, concatenated. With `unique`, every key has exactly one row before
- * `@r` and it is no tombstone, so rows are read as they are, without grouping them per key.
+ * the rows read, the last key, and for the live keys their names concatenated with their UTF-8
+ * lengths (a JSON array), and their states' lengths (a JSON array) and bytes, concatenated. With
+ * `unique`, every key has exactly one row before `@r` and it is no tombstone, so rows are read as
+ * they are, without grouping them per key or filtering tombstones out.
+ *
+ * `group_concat` of blobs in a UTF-8 database concatenates their bytes as they are, NULs included,
+ * and the cast hands them back as a blob.
  */
-const loadChunkSql = (after: boolean, unique: boolean) => `
+const loadChunkSql = (after: boolean, unique: boolean) => {
+  const live = unique ? '' : ' FILTER (WHERE ser IS NOT NULL)';
+  return `
 SELECT step_id, count(*), max(state_key),
-  json_group_array(state_key) FILTER (WHERE ser IS NOT NULL),
-  json_group_array(length(ser)) FILTER (WHERE ser IS NOT NULL),
-  unhex(group_concat(hex(ser), '') FILTER (WHERE ser IS NOT NULL))
+  group_concat(state_key, '')${live},
+  json_group_array(octet_length(state_key))${live},
+  json_group_array(length(ser))${live},
+  CAST(group_concat(ser, '')${live} AS BLOB)
 FROM (
   SELECT step_id, state_key, ser_change AS ser${unique ? '' : ', MAX(snap_epoch)'}
   FROM snaps
@@ -55,8 +62,9 @@ FROM (
 )
 GROUP BY step_id
 ORDER BY step_id`;
+};
 
-type LoadRow = [stepId: string, rows: number, lastKey: string, keys: string, lens: string, bytes: Buffer | null];
+type LoadRow = [stepId: string, rows: number, lastKey: string, keys: string, keyLens: string, lens: string, bytes: Buffer | null];
 
 /** A validated partition file, ready for the store's reads and writes. */
 export class Partition {
@@ -173,7 +181,7 @@ export class Partition {
       let rows = 0;
       let bytes = 0;
       for (let g = 0; g < groups.length; g++) {
-        const [stepId, count, lastKey, keys, lens, buf] = groups[g]!;
+        const [stepId, count, lastKey, keys, keyLens, lens, buf] = groups[g]!;
         rows += count;
         params.s = stepId;
         params.k = lastKey;
@@ -181,7 +189,7 @@ export class Partition {
         bytes += buf.length;
         let states = out.get(stepId);
         if (states === undefined) out.set(stepId, (states = new LoadedStates()));
-        states.addChunk(JSON.parse(keys) as string[], JSON.parse(lens) as number[], buf);
+        states.addChunk(splitKeys(keys, JSON.parse(keyLens) as number[]), JSON.parse(lens) as number[], buf);
       }
       if (rows < params.n) return;
       if (bytes < LOAD_CHUNK_BYTES / 2 && params.n < MAX_LOAD_ROWS) params.n *= 2;

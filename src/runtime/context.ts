@@ -3,6 +3,7 @@ import { LoadedStates } from '../recovery/loaded.js';
 import { deserializeRange, v8Serde, type Serde } from '../recovery/serde.js';
 import type { SnapshotRecord } from '../recovery/store.js';
 import { Port } from './port.js';
+import { ResumeIndex } from './ResumeIndex.js';
 
 /** A step with timers (`notifyAt`), fired by the run loop. @internal */
 export interface TimerStep {
@@ -116,6 +117,17 @@ export class RunContext {
     }
     this.resume.delete(stepId);
     return out;
+  }
+
+  /**
+   * The resume states of one step, to be decoded key by key on first use; `undefined` when the step
+   * has none. For steps that need no state before a key is seen again (no timers, no end hook).
+   */
+  resumeIndex<S>(stepId: string): ResumeIndex<S> | undefined {
+    const raw = this.resume.get(stepId);
+    if (!raw) return undefined;
+    this.resume.delete(stepId);
+    return new ResumeIndex<S>(stepId, raw, this.serde);
   }
 
   /** Records the state of `key` at the closing epoch; `undefined` records a tombstone. */

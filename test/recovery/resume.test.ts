@@ -240,11 +240,12 @@ describe('resuming a flow', () => {
     });
   }
 
-  it('names the step and the key of a state it cannot decode', async () => {
+  it('names the step and the key of a state it cannot decode, once the key is seen again', async () => {
+    // statefulMap resumes lazily: a key's state is decoded when the key next comes in.
     const dir = tempDir();
     initDbDir(dir, 1);
     const recovery = new RecoveryConfig(dir);
-    const inp: (number | TestingMarker)[] = [1, 2, TestingSource.EOF(), 3];
+    const inp: (number | TestingMarker)[] = [1, 2, TestingSource.EOF(), 3, 2];
     await runMain(build(inp, []), { epochInterval: 0, recovery });
     withDb(partFiles(dir)[0]!, (db) =>
       db.prepare("UPDATE snaps SET ser_change = x'7e01' WHERE step_id = 'resume.sum' AND state_key = 'k2'").run(),

@@ -8,13 +8,16 @@ export class SlidingLogic implements WindowerLogic<number[]> {
   private minClose = Infinity;
   /** The last id opened, so a run of items in one window skips the set lookup. */
   private lastId = NaN;
+  // Numbers from the start, not parameter properties: a field that starts out `undefined` holds
+  // its doubles boxed.
+  private readonly length: number = 0;
+  private readonly offset: number = 0;
+  private readonly align: number = 0;
 
-  constructor(
-    private readonly length: number,
-    private readonly offset: number,
-    private readonly align: number,
-    resume: number[] | undefined,
-  ) {
+  constructor(length: number, offset: number, align: number, resume: number[] | undefined) {
+    this.length = length;
+    this.offset = offset;
+    this.align = align;
     if (resume) for (const id of resume) this.add(id);
   }
 

@@ -10,6 +10,7 @@ import {
   withDeadline,
 } from './client.js';
 import { KafkaConnectorError, messageOf } from './errors.js';
+import { fetchOnePartition, LONG_POLL_MS } from './fetchRecords.js';
 import { type InternalCluster, ISOLATION } from './kafkajsInternals.js';
 import type { KafkaDeadLetter, KafkaSourceMessage } from './KafkaSourceMessage.js';
 import { KafkaSourcePartition, type SourceSettings } from './KafkaSourcePartition.js';
@@ -190,6 +191,12 @@ export class KafkaSource<K = Buffer, V = Buffer> extends FixedPartitionedSource<
       end,
       cluster,
       settings: this.s,
+      fetch: (offset, caughtUp) =>
+        fetchOnePartition(
+          cluster,
+          { isolationLevel: this.s.isolation, maxWaitTime: caughtUp ? LONG_POLL_MS : 0, minBytes: 1, maxBytes: this.s.maxBytes },
+          { topic, partition, offset, maxBytes: this.s.maxBytes },
+        ),
       lookupOffset: lookup,
       release: () => client.release(),
     });

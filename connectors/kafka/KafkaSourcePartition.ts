@@ -1,7 +1,7 @@
 import { EOF, type StatefulSourcePartition } from '../../src/inputs.js';
-import type { InternalCluster, RawRecord } from './kafkajsInternals.js';
+import type { InternalCluster } from './kafkajsInternals.js';
 import { isRetriable, KafkaConnectorError, kafkaErrorType, messageOf } from './errors.js';
-import { type FetchedChunk, fetchPartition } from './fetchPartition.js';
+import type { RecordSet } from './recordSet.js';
 import type { OffsetSpec } from './KafkaSource.js';
 import type { KafkaDeadLetter, KafkaSourceMessage } from './KafkaSourceMessage.js';
 import type { KafkaSerde } from './serde.js';
@@ -31,16 +31,26 @@ export interface PartitionInit<K, V> {
   end: number | undefined;
   cluster: InternalCluster;
   settings: SourceSettings<K, V>;
+  /** Fetches the partition's records from `offset`; `caughtUp` lets the broker wait for new ones. */
+  fetch(offset: number, caughtUp: boolean): Promise<FetchedRecords>;
   lookupOffset(spec: OffsetSpec): Promise<number>;
   release(): Promise<void>;
 }
 
-type Outcome = { chunk: FetchedChunk; offset: number } | { error: unknown; offset: number };
+/** What one fetch of a partition returned. @internal */
+export interface FetchedRecords {
+  /** The records, to read front to back. */
+  readonly set: RecordSet;
+  /** The partition's high watermark when the broker answered. */
+  readonly highWatermark: number;
+  /** The last stable offset (read_committed end), when the broker reports it. */
+  readonly lastStableOffset: number | undefined;
+}
+
+type Outcome = { fetched: FetchedRecords; offset: number } | { error: unknown; offset: number };
 
 /** The most undecodable records a partition keeps for {@link KafkaSourcePartition.takeErrors}. */
 const MAX_KEPT_ERRORS = 10_000;
-/** How long a fetch may wait at the broker for new records when the partition is caught up. */
-const LONG_POLL_MS = 500;
 
 /**
  * One topic-partition of a {@link KafkaSource}: pulls records on demand, snapshots the offset of
@@ -73,9 +83,12 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
   private readonly i: PartitionInit<K, V>;
   private readonly s: SourceSettings<K, V>;
   private pos: number;
-  private buf: RawRecord[] = [];
-  private bufAt = 0;
-  private bufEnd: number;
+  /** The fetched records being handed out, if any. */
+  private set: RecordSet | undefined;
+  /** Where `set` ends: the position once it is read to the end. */
+  private setEnd: number;
+  /** Whether to wait (`nextAwake`) once `set` is read: the fetch brought nothing new, or all there was. */
+  private idleAfterSet = false;
   private fetchOffset: number;
   private inflight: Promise<Outcome> | undefined;
   private settled = false;
@@ -100,7 +113,7 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
     this.partition = init.partition;
     this.endOffset = init.end;
     this.pos = init.start;
-    this.bufEnd = init.start;
+    this.setEnd = init.start;
     this.fetchOffset = init.start;
   }
 
@@ -119,7 +132,14 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
     this.awakeAt = undefined;
     if (this.closed) return EOF;
     for (;;) {
-      if (this.bufAt < this.buf.length) return this.handOut();
+      if (this.set !== undefined) {
+        const out = this.handOut(this.set);
+        if (out !== undefined) return out;
+        if (this.idleAfterSet) {
+          this.awakeAt = Date.now() + this.s.pollIntervalMs;
+          return [];
+        }
+      }
       if (this.endOffset !== undefined && this.pos >= this.endOffset) return EOF;
       this.inflight ??= this.startFetch();
       if (!this.settled && this.caughtUp) {
@@ -128,13 +148,9 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
       }
       const outcome = await this.inflight;
       this.inflight = undefined;
+      if (outcome.offset !== this.fetchOffset) continue; // fetched for a position given up since
       if ('error' in outcome) return this.onFetchError(outcome.error, outcome.offset);
-      const progressed = this.load(outcome.chunk, outcome.offset);
-      if (this.bufAt < this.buf.length) continue;
-      if (!progressed || this.caughtUp) {
-        this.awakeAt = Date.now() + this.s.pollIntervalMs;
-        return [];
-      }
+      this.load(outcome.fetched, outcome.offset);
     }
   }
 
@@ -215,17 +231,10 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
   private startFetch(): Promise<Outcome> {
     const offset = this.fetchOffset;
     this.settled = false;
-    return fetchPartition(this.i.cluster, {
-      topic: this.topic,
-      partition: this.partition,
-      offset,
-      isolationLevel: this.s.isolation,
-      maxBytes: this.s.maxBytes,
-      maxWaitTime: this.caughtUp ? LONG_POLL_MS : 0,
-    }).then(
-      (chunk) => {
+    return this.i.fetch(offset, this.caughtUp).then(
+      (fetched) => {
         this.settled = true;
-        return { chunk, offset };
+        return { fetched, offset };
       },
       (error: unknown) => {
         this.settled = true;
@@ -234,62 +243,64 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
     );
   }
 
-  /** Takes a fetched chunk into the buffer; starts the next fetch. Returns whether the offset moved. */
-  private load(chunk: FetchedChunk, offset: number): boolean {
+  /** Takes fetched records to hand out; starts the next fetch. */
+  private load(fetched: FetchedRecords, offset: number): void {
     this.failingSince = undefined;
     this.failures = 0;
-    let records = chunk.records;
-    let end = chunk.nextOffset;
-    if (this.endOffset !== undefined && end > this.endOffset) {
-      records = records.filter((r) => Number(r.offset) < this.endOffset!);
-      end = this.endOffset;
-    }
-    this.buf = records;
-    this.bufAt = 0;
-    this.bufEnd = end;
-    this.fetchOffset = chunk.nextOffset;
-    const stable = this.s.isolation === 1 ? (chunk.lastStableOffset ?? chunk.highWatermark) : chunk.highWatermark;
-    const progressed = chunk.nextOffset > offset;
-    this.caughtUp = !progressed || chunk.nextOffset >= stable;
-    if (records.length === 0) this.pos = end;
+    const next = fetched.set.nextOffset;
+    this.set = fetched.set;
+    this.setEnd = this.endOffset !== undefined && next > this.endOffset ? this.endOffset : next;
+    this.fetchOffset = next;
+    const stable = this.s.isolation === 1 ? (fetched.lastStableOffset ?? fetched.highWatermark) : fetched.highWatermark;
+    const progressed = next > offset;
+    this.caughtUp = !progressed || next >= stable;
+    this.idleAfterSet = this.caughtUp;
     if (this.endOffset === undefined || this.fetchOffset < this.endOffset) this.inflight = this.startFetch();
-    return progressed;
   }
 
-  private handOut(): KafkaSourceMessage<K, V>[] {
-    const n = Math.min(this.s.batchSize, this.buf.length - this.bufAt);
+  /**
+   * Decodes the next records of `set`, at most `batchSize` (undecodable ones count, as dead
+   * letters). Once `set` is read to the end the position moves to its end.
+   * @returns the records, or `undefined` when `set` had no record left
+   */
+  private handOut(set: RecordSet): KafkaSourceMessage<K, V>[] | undefined {
     const out: KafkaSourceMessage<K, V>[] = [];
-    const { key: keySerde, value: valueSerde } = this.s;
-    for (let k = this.bufAt; k < this.bufAt + n; k++) {
-      const r = this.buf[k]!;
+    const { key: keySerde, value: valueSerde, batchSize } = this.s;
+    const end = this.endOffset ?? Infinity;
+    const { topic, partition } = this;
+    let handled = 0;
+    for (; handled < batchSize; handled++) {
+      if (!set.next() || set.offset >= end) {
+        this.set = undefined;
+        this.pos = this.setEnd;
+        return handled === 0 ? undefined : out;
+      }
+      const raw = set.key;
+      const rawValue = set.value;
       let key: K | null;
       let value: V | null;
       let part: 'key' | 'value' = 'key';
       try {
-        key = r.key === null ? null : keySerde === undefined ? (r.key as K) : keySerde.deserialize(r.key);
+        key = raw === null ? null : keySerde === undefined ? (raw as K) : keySerde.deserialize(raw);
         part = 'value';
-        value = r.value === null ? null : valueSerde === undefined ? (r.value as V) : valueSerde.deserialize(r.value);
+        value = rawValue === null ? null : valueSerde === undefined ? (rawValue as V) : valueSerde.deserialize(rawValue);
       } catch (err) {
-        this.onDecodeError(r, part, err);
+        this.onDecodeError(set, part, err);
         continue;
       }
-      out.push({ key, value, topic: this.topic, partition: this.partition, offset: Number(r.offset), timestamp: Number(r.timestamp), headers: r.headers });
+      out.push({ key, value, topic, partition, offset: set.offset, timestamp: set.timestamp, headers: set.headers });
     }
-    this.bufAt += n;
-    if (this.bufAt >= this.buf.length) {
-      this.pos = this.bufEnd;
-      this.buf = [];
-      this.bufAt = 0;
-    } else {
-      this.pos = Number(this.buf[this.bufAt - 1]!.offset) + 1;
-    }
+    this.pos = set.offset + 1;
     return out;
   }
 
-  private onDecodeError(r: RawRecord, part: 'key' | 'value', cause: unknown): void {
-    const offset = Number(r.offset);
+  private onDecodeError(r: RecordSet, part: 'key' | 'value', cause: unknown): void {
+    const offset = r.offset;
     const where = `${this.topic}/${this.partition} offset ${offset}`;
     if (this.s.errors === 'fail') {
+      // Read this record again if asked again: the run stops here, and would stop here again.
+      this.set = undefined;
+      this.fetchOffset = this.pos;
       throw new KafkaConnectorError(
         'decode',
         `the ${part} of the record at ${where} could not be decoded: ${messageOf(cause)}. ` +
@@ -313,7 +324,7 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
       topic: this.topic,
       partition: this.partition,
       offset,
-      timestamp: Number(r.timestamp),
+      timestamp: r.timestamp,
       key: r.key,
       value: r.value,
       headers: r.headers,
@@ -333,7 +344,8 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
         );
       }
       const next = await this.i.lookupOffset(this.s.offsetReset);
-      this.pos = this.bufEnd = this.fetchOffset = next;
+      this.pos = this.setEnd = this.fetchOffset = next;
+      this.set = undefined;
       this.caughtUp = false;
       return [];
     }

@@ -1,25 +1,21 @@
 /**
- * One `Fetch` request for one topic-partition, straight to its leader: the pull primitive under
- * {@link KafkaSource} and the sink's transaction probe.
+ * One `Fetch` request for one topic-partition, straight to its leader, decoded by kafkajs: the
+ * exactly-once sink's transaction probe, which needs control records. (The source reads through
+ * `fetchRecords.ts`, which decodes records only as they are handed out.)
  *
  * @internal
  * @module
  */
 
+import { isStaleMetadata, leaderBroker } from './fetchRecords.js';
 import type { InternalCluster, RawRecord } from './kafkajsInternals.js';
 
 /** What one fetch returned. */
 export interface FetchedChunk {
-  /** Data records at or after the fetch offset: no control records, nothing from aborted transactions. */
-  readonly records: RawRecord[];
   /** Every decoded record at or after the fetch offset, control and aborted ones included. */
   readonly raw: RawRecord[];
   /** The offset to fetch next: past the last record batch returned, or the fetch offset when none. */
   readonly nextOffset: number;
-  /** The partition's high watermark when the broker answered. */
-  readonly highWatermark: number;
-  /** The last stable offset (read_committed end), when the broker reports it. */
-  readonly lastStableOffset: number | undefined;
 }
 
 /** Parameters of {@link fetchPartition}. */
@@ -35,8 +31,6 @@ export interface FetchRequest {
   maxWaitTime: number;
 }
 
-const ABORT_MARKER = Buffer.from([0, 0, 0, 0]);
-
 /**
  * Sends one `Fetch` for one partition to its leader and decodes the answer. Throws kafkajs errors
  * as they come (`OFFSET_OUT_OF_RANGE`, stale leadership, connection errors); on stale leadership
@@ -46,14 +40,7 @@ export async function fetchPartition(cluster: InternalCluster, req: FetchRequest
   const { topic, partition, offset } = req;
   let data;
   try {
-    await cluster.refreshMetadataIfNecessary();
-    const leaders = cluster.findLeaderForPartitions(topic, [partition]);
-    const nodeId = Object.keys(leaders)[0];
-    if (nodeId === undefined) {
-      await cluster.refreshMetadata();
-      throw Object.assign(new Error(`no leader known for ${topic}/${partition}`), { retriable: true, type: 'LEADER_NOT_AVAILABLE' });
-    }
-    const broker = await cluster.findBroker({ nodeId });
+    const { broker } = await leaderBroker(cluster, topic, partition);
     const { responses } = await broker.fetch({
       isolationLevel: req.isolationLevel,
       maxWaitTime: req.maxWaitTime,
@@ -63,22 +50,11 @@ export async function fetchPartition(cluster: InternalCluster, req: FetchRequest
     });
     data = responses.find((r) => r.topicName === topic)?.partitions.find((p) => p.partition === partition);
   } catch (err) {
-    const type = (err as { type?: unknown }).type;
-    const name = (err as { name?: unknown }).name;
-    if (
-      type === 'NOT_LEADER_FOR_PARTITION' ||
-      type === 'LEADER_NOT_AVAILABLE' ||
-      type === 'UNKNOWN_TOPIC_OR_PARTITION' ||
-      type === 'FENCED_LEADER_EPOCH' ||
-      name === 'KafkaJSConnectionError' ||
-      name === 'KafkaJSBrokerNotFound'
-    ) {
-      await cluster.refreshMetadata().catch(() => undefined);
-    }
+    if (isStaleMetadata(err)) await cluster.refreshMetadata().catch(() => undefined);
     throw err;
   }
   if (data === undefined) {
-    return { records: [], raw: [], nextOffset: offset, highWatermark: offset, lastStableOffset: undefined };
+    return { raw: [], nextOffset: offset };
   }
   const raw = data.messages.filter((m) => Number(m.offset) >= offset);
   let nextOffset = offset;
@@ -88,41 +64,7 @@ export async function fetchPartition(cluster: InternalCluster, req: FetchRequest
     const batchEnd = ctx !== undefined && ctx.lastOffsetDelta !== undefined ? Number(ctx.firstOffset) + ctx.lastOffsetDelta + 1 : Number(last.offset) + 1;
     nextOffset = Math.max(offset, batchEnd);
   }
-  return {
-    records: visibleRecords(raw, data.abortedTransactions),
-    raw,
-    nextOffset,
-    highWatermark: Number(data.highWatermark),
-    lastStableOffset: data.lastStableOffset === undefined || Number(data.lastStableOffset) < 0 ? undefined : Number(data.lastStableOffset),
-  };
-}
-
-/**
- * Drops control records and the records of aborted transactions (the broker lists those only for
- * read_committed fetches), as a Java consumer does.
- */
-function visibleRecords(raw: RawRecord[], aborted: { producerId: string; firstOffset: string }[] | undefined): RawRecord[] {
-  if (aborted === undefined || aborted.length === 0) {
-    let control = false;
-    for (const r of raw) if (r.isControlRecord) control = true;
-    return control ? raw.filter((r) => !r.isControlRecord) : raw;
-  }
-  const pending = aborted.map((a) => ({ producerId: a.producerId, firstOffset: Number(a.firstOffset) })).sort((a, b) => a.firstOffset - b.firstOffset);
-  const inAborted = new Set<string>();
-  const out: RawRecord[] = [];
-  let next = 0;
-  for (const r of raw) {
-    const off = Number(r.offset);
-    while (next < pending.length && off >= pending[next]!.firstOffset) inAborted.add(pending[next++]!.producerId);
-    const pid = r.batchContext.producerId;
-    if (r.isControlRecord) {
-      if (r.key !== null && ABORT_MARKER.equals(r.key)) inAborted.delete(pid);
-      continue;
-    }
-    if (r.batchContext.inTransaction && inAborted.has(pid)) continue;
-    out.push(r);
-  }
-  return out;
+  return { raw, nextOffset };
 }
 
 /**

@@ -2,11 +2,14 @@
  * The few kafkajs internals the Kafka connectors need, checked at load time with a clear error.
  *
  * kafkajs has no manual partition assignment and does not expose a transactional producer's id
- * and epoch, so the connectors reach below its public API in two places: the `Cluster` a client
+ * and epoch, so the connectors reach below its public API in three places: the `Cluster` a client
  * builds (leader lookup, single-partition `Fetch`, `ListOffsets`, `OffsetCommit` and the
- * transaction coordinator's `EndTxn`), and the producer's `eosManager` and `messageProducer`
- * modules (to know a transaction's producer id and epoch, and resume it). Both are stable across
- * kafkajs 2.2.x, its last release line.
+ * transaction coordinator's `EndTxn`); the producer's `eosManager` and `messageProducer` modules
+ * (to know a transaction's producer id and epoch, and resume it); and the `Fetch` request
+ * definitions, a broker's private `sendRequest` and the protocol's error codes, so that the source
+ * can send a `Fetch` whose answer it decodes itself (kafkajs decodes every record into objects and
+ * strings up front, which costs more than the rest of the read path). All are stable across kafkajs
+ * 2.2.x, its last release line.
  *
  * @internal
  * @module
@@ -39,8 +42,26 @@ export interface RawPartitionData {
   messages: RawRecord[];
 }
 
+/** A kafkajs protocol request: what to send, and how to decode and check the answer. */
+export interface ProtocolRequest<T = unknown> {
+  request: { apiKey: number; apiVersion: number; apiName: string };
+  response: { decode(payload: Buffer): Promise<unknown>; parse(decoded: unknown): Promise<T> };
+  requestTimeout?: number;
+}
+
+/** The arguments of a kafkajs `Fetch` request (any version). */
+export interface FetchArgs {
+  isolationLevel: number;
+  maxWaitTime: number;
+  minBytes: number;
+  maxBytes: number;
+  topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+}
+
 /** The part of a kafkajs `Broker` the connectors use. */
 export interface InternalBroker {
+  /** The request builder of the highest version of `apiKey` that both kafkajs and the broker support. */
+  lookupRequest(apiKey: number, definition: unknown): (args: object) => ProtocolRequest;
   fetch(request: {
     isolationLevel: number;
     maxWaitTime: number;
@@ -116,6 +137,54 @@ function privateMember(kafka: Kafka, description: string): unknown {
   const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === description);
   if (sym === undefined) throw internalsError(description);
   return (kafka as unknown as Record<symbol, unknown>)[sym];
+}
+
+/** The kafkajs protocol modules the Fetch path of the source uses. */
+export interface FetchProtocol {
+  /** The `Fetch` api key and kafkajs's request definitions. */
+  apiKey: number;
+  definition: unknown;
+  /** A kafkajs protocol error (`KafkaJSProtocolError`, with `type` and `retriable`) from a Kafka error code. */
+  createErrorFromCode(code: number): Error;
+}
+
+let fetchProtocol: FetchProtocol | undefined;
+
+/** The kafkajs `Fetch` definitions and error codes, checked once. */
+export function kafkajsFetchProtocol(): FetchProtocol {
+  if (fetchProtocol !== undefined) return fetchProtocol;
+  try {
+    const { requests } = kafkajsRequire('kafkajs/src/protocol/requests') as { requests: { Fetch: unknown } };
+    const apiKeys = kafkajsRequire('kafkajs/src/protocol/requests/apiKeys') as { Fetch: number };
+    const { createErrorFromCode } = kafkajsRequire('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): Error };
+    if (requests.Fetch === undefined || typeof apiKeys.Fetch !== 'number' || typeof createErrorFromCode !== 'function') throw new Error('missing exports');
+    fetchProtocol = { apiKey: apiKeys.Fetch, definition: requests.Fetch, createErrorFromCode };
+    return fetchProtocol;
+  } catch (err) {
+    throw internalsError(`protocol modules: ${messageOf(err)}`);
+  }
+}
+
+/**
+ * Sends `request` through `broker` as its own methods do (a closed connection disconnects the
+ * broker, so that the next request reconnects).
+ */
+export async function sendRequest<T>(broker: InternalBroker, request: ProtocolRequest<T>): Promise<T> {
+  sendSymbol ??= findSymbol(broker, 'private:Broker:sendRequest');
+  const send = (broker as unknown as Record<symbol, unknown>)[sendSymbol];
+  if (typeof send !== 'function') throw internalsError('Broker sendRequest');
+  return (await (send as (r: ProtocolRequest<T>) => Promise<T>).call(broker, request)) as T;
+}
+
+let sendSymbol: symbol | undefined;
+
+/** The symbol named `description` on `obj`'s prototype chain (kafkajs keys its private methods so). */
+function findSymbol(obj: object, description: string): symbol {
+  for (let proto = Object.getPrototypeOf(obj) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
+    const sym = Object.getOwnPropertySymbols(proto).find((s) => s.description === description);
+    if (sym !== undefined) return sym;
+  }
+  throw internalsError(description);
 }
 
 /** A new, unconnected kafkajs `Cluster` of `kafka`, with its settings (ssl, sasl, retry). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventClock, SlidingWindower, TumblingWindower, collectWindow, type WindowMeta } from 'weir/windowing';
+import { prng } from '../support/cli.js';
 import { ALIGN, type Ev, FakeTime, downs, ev, lates, metas, runWindow, s, secs } from './support.js';
 
 const clockOf = (time: FakeTime, wait = 0) => new EventClock((e: Ev) => e.at, wait, { now: time.now });
@@ -125,5 +126,86 @@ describe('SlidingWindower', () => {
       [5, 25, 35],
       [6, 30, 40],
     ]);
+  });
+});
+
+describe('sliding and tumbling windower logic', () => {
+  /** The windower logic as it was first written (a set of open ids), as a model. */
+  class ModelLogic {
+    readonly opened = new Set<number>();
+    constructor(
+      readonly length: number,
+      readonly offset: number,
+    ) {}
+    openFor(ts: number): number[] {
+      const since = ts - ALIGN;
+      const out: number[] = [];
+      for (let id = Math.floor((since - this.length) / this.offset) + 1; id <= Math.floor(since / this.offset); id++) {
+        this.opened.add(id);
+        out.push(id);
+      }
+      return out;
+    }
+    closeFor(wm: number): [number, WindowMeta][] {
+      const closed: [number, WindowMeta][] = [];
+      for (const id of this.opened) {
+        const openTime = ALIGN + id * this.offset;
+        const closeTime = openTime + this.length;
+        if (closeTime <= wm) {
+          this.opened.delete(id);
+          closed.push([id, { openTime, closeTime }]);
+        }
+      }
+      return closed.sort((a, b) => a[0] - b[0]);
+    }
+    notifyAt(): number | undefined {
+      const closes = [...this.opened].map((id) => ALIGN + id * this.offset + this.length);
+      return closes.length ? Math.min(...closes) : undefined;
+    }
+  }
+
+  it('opens windows in any order and closes them in id order, like a set of open ids', () => {
+    for (const [length, offset] of [
+      [5_000, 5_000],
+      [10_000, 5_000],
+      [3_000, 1_000],
+      [7_000, 3_000],
+    ] as const) {
+      const rand = prng(length + offset);
+      const logic = new SlidingWindower(length, offset, ALIGN).build(undefined);
+      const model = new ModelLogic(length, offset);
+      let wm = s(0);
+      for (let step = 0; step < 2_000; step++) {
+        if (rand() < 0.7) {
+          // On time, but not in order: anywhere from the watermark to 30 s after it.
+          const ts = wm + Math.floor(rand() * 30_000);
+          const got: number[] = [];
+          got.length = logic.openFor(ts, got);
+          expect(got).toEqual(model.openFor(ts));
+        } else {
+          wm += Math.floor(rand() * 8_000);
+          const closed: [number, WindowMeta][] = [];
+          logic.closeFor(wm, closed);
+          expect(closed).toEqual(model.closeFor(wm));
+        }
+        expect(logic.notifyAt()).toBe(model.notifyAt());
+        expect(logic.isEmpty()).toBe(model.opened.size === 0);
+        expect(new Set(logic.snapshot())).toEqual(model.opened);
+      }
+      const closed: [number, WindowMeta][] = [];
+      logic.closeFor(Infinity, closed);
+      expect(closed).toEqual(model.closeFor(Infinity));
+    }
+  });
+
+  it('resumes from open ids in any order', () => {
+    const logic = new TumblingWindower(5_000, ALIGN).build([7, 2, 5, 2]);
+    expect(logic.snapshot()).toEqual([2, 5, 7]);
+    expect(logic.notifyAt()).toBe(s(15));
+    const closed: [number, WindowMeta][] = [];
+    logic.closeFor(s(30), closed);
+    expect(closed.map(([id]) => id)).toEqual([2, 5]);
+    expect(logic.snapshot()).toEqual([7]);
+    expect(logic.isEmpty()).toBe(false);
   });
 });

@@ -2,11 +2,21 @@ import { StepError, WeirError } from '../../errors.js';
 import { type Timestamp, checkPositive, parseAlignTo } from '../time.js';
 import { NO_MERGES, type WindowMeta, type Windower, type WindowerLogic } from './Windower.js';
 
-/** Logic of sliding and tumbling windows: window `id` is `[alignTo + id*offset, + length)`. */
+/**
+ * Logic of sliding and tumbling windows: window `id` is `[alignTo + id*offset, + length)`.
+ *
+ * A window's close time grows with its id, so the open ids are kept in an ascending array and the
+ * windows that close are always a prefix of it: no set, no sort, and a run of items in one window
+ * costs a comparison.
+ */
 export class SlidingLogic implements WindowerLogic<number[]> {
-  private readonly opened = new Set<number>();
+  /** Ids of the open windows, ascending. */
+  private readonly open: number[] = [];
+  /** Close time of `open[0]`; Infinity when none is open. */
   private minClose = Infinity;
-  /** The last id opened, so a run of items in one window skips the set lookup. */
+  /** Whether window NaN is open: a custom clock gave a NaN timestamp. It never closes. */
+  private nanOpen = false;
+  /** The last id opened (tumbling), so a run of items in one window skips the lookup. */
   private lastId = NaN;
   // Numbers from the start, not parameter properties: a field that starts out `undefined` holds
   // its doubles boxed.
@@ -21,8 +31,27 @@ export class SlidingLogic implements WindowerLogic<number[]> {
     if (resume) for (const id of resume) this.add(id);
   }
 
+  /** Opens window `id` unless it is open. */
   private add(id: number): void {
-    this.opened.add(id);
+    if (id !== id) {
+      this.nanOpen = true;
+      return;
+    }
+    const open = this.open;
+    const n = open.length;
+    if (n === 0 || open[n - 1]! < id) {
+      open.push(id);
+    } else {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (open[mid]! < id) lo = mid + 1;
+        else hi = mid;
+      }
+      if (open[lo] === id) return;
+      open.splice(lo, 0, id);
+    }
     const close = this.align + id * this.offset + this.length;
     if (close < this.minClose) this.minClose = close;
   }
@@ -32,7 +61,7 @@ export class SlidingLogic implements WindowerLogic<number[]> {
     const last = Math.floor(since / this.offset);
     if (this.offset === this.length) {
       if (last !== this.lastId) {
-        if (!this.opened.has(last)) this.add(last);
+        this.add(last);
         this.lastId = last;
       }
       ids[0] = last;
@@ -40,7 +69,7 @@ export class SlidingLogic implements WindowerLogic<number[]> {
     }
     let n = 0;
     for (let id = Math.floor((since - this.length) / this.offset) + 1; id <= last; id++) {
-      if (!this.opened.has(id)) this.add(id);
+      this.add(id);
       ids[n++] = id;
     }
     return n;
@@ -60,22 +89,25 @@ export class SlidingLogic implements WindowerLogic<number[]> {
 
   closeFor(watermark: number, closed: [number, WindowMeta][]): void {
     if (watermark < this.minClose) return;
-    const start = closed.length;
+    const open = this.open;
+    const n = open.length;
+    let k = 0;
     let min = Infinity;
-    for (const id of this.opened) {
+    for (; k < n; k++) {
+      const id = open[k]!;
       const openTime = this.align + id * this.offset;
       const closeTime = openTime + this.length;
-      if (closeTime <= watermark) {
-        this.opened.delete(id);
-        closed.push([id, { openTime, closeTime }]);
-      } else if (closeTime < min) min = closeTime;
+      if (closeTime > watermark) {
+        min = closeTime;
+        break;
+      }
+      closed.push([id, { openTime, closeTime }]);
     }
+    // Drop the closed prefix in place (cheaper than splice for the few ids a key has open).
+    for (let i = k; i < n; i++) open[i - k] = open[i]!;
+    for (let i = 0; i < k; i++) open.pop();
     this.minClose = min;
     this.lastId = NaN;
-    if (closed.length - start > 1) {
-      const mine = closed.splice(start).sort((a, b) => a[0] - b[0]);
-      for (const c of mine) closed.push(c);
-    }
   }
 
   notifyAt(): number | undefined {
@@ -83,11 +115,13 @@ export class SlidingLogic implements WindowerLogic<number[]> {
   }
 
   isEmpty(): boolean {
-    return this.opened.size === 0;
+    return this.open.length === 0 && !this.nanOpen;
   }
 
   snapshot(): number[] {
-    return [...this.opened];
+    const ids = this.open.slice();
+    if (this.nanOpen) ids.push(NaN);
+    return ids;
   }
 }
 

@@ -5,8 +5,8 @@ import { LATE, type Tagged } from './keyLogic.js';
 
 /**
  * Splits a window step's tagged output into `down`, `late` and `meta` in one step, and attaches
- * `late` and `meta` (and `down` itself) to `down`. Items are forwarded, not copied: the tag is
- * dropped in place from the pair the window step made.
+ * `late` and `meta` (and `down` itself) to `down`. Items are forwarded, not copied; a tagged pair is
+ * replaced by a plain `[windowId, value]` pair.
  */
 export function splitWindowEvents<V, W>(stepId: string, up: KeyedStream<Tagged>): WindowOut<V, W> {
   let down!: KeyedStream<[number, W]>;
@@ -41,9 +41,9 @@ export function splitWindowEvents<V, W>(stepId: string, up: KeyedStream<Tagged>)
             downs.push(item);
             continue;
           }
-          const tag = pair[2];
-          (pair as unknown[]).length = 2;
-          (tag === LATE ? lates : metas).push(item);
+          // A fresh pair without the tag: cheaper than truncating the tagged one.
+          item[1] = [pair[0], pair[1]];
+          (pair[2] === LATE ? lates : metas).push(item);
         }
         if (downs.length) d.emit({ kind: 'batch', epoch: msg.epoch, items: downs });
         if (lates.length) l.emit({ kind: 'batch', epoch: msg.epoch, items: lates });

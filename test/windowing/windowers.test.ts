@@ -209,3 +209,56 @@ describe('sliding and tumbling windower logic', () => {
     expect(logic.isEmpty()).toBe(false);
   });
 });
+
+describe('tumbling window ids', () => {
+  /** The next double above or below `x`. */
+  const step = (x: number, dir: 1 | -1): number => {
+    if (x === 0) return dir * Number.MIN_VALUE;
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, x);
+    view.setBigInt64(0, view.getBigInt64(0) + BigInt((x > 0 ? 1 : -1) * dir));
+    return view.getFloat64(0);
+  };
+
+  it('are floor((ts - alignTo) / length) exactly, at and around every window bound', () => {
+    const rand = prng(7);
+    for (const [length, align] of [
+      [60_000, ALIGN],
+      [0.1, 0.3],
+      [1 / 3, -7.7],
+      [1_000, 0],
+      [3, 1e15 + 0.5],
+    ] as const) {
+      const logic = new TumblingWindower(length, align).build(undefined);
+      const near: number[] = [];
+      for (let k = -3; k < 40; k++) {
+        const b = align + k * length;
+        let lo = b;
+        let hi = b;
+        near.push(b);
+        for (let i = 0; i < 3; i++) near.push((lo = step(lo, -1)), (hi = step(hi, 1)));
+        near.push(b + length / 2);
+      }
+      const inOrder = [...near].sort((a, b) => a - b);
+      const shuffled = near.map((t) => [rand(), t] as const).sort((a, b) => a[0] - b[0]).map(([, t]) => t);
+      for (const ts of [...inOrder, ...shuffled, ...inOrder.reverse()]) {
+        const got: number[] = [];
+        logic.openFor(ts, got);
+        expect(got[0], `ts ${ts}, length ${length}, align ${align}`).toBe(Math.floor((ts - align) / length));
+      }
+    }
+  });
+
+  it('keep window -0 (a timestamp a hair below alignTo) as window 0, as a set of ids would', () => {
+    const logic = new TumblingWindower(1_000, 0).build(undefined);
+    const got: number[] = [];
+    logic.openFor(-Number.MIN_VALUE, got);
+    expect(got[0]).toBe(-0);
+    logic.openFor(0, got);
+    expect(got[0]).toBe(0);
+    expect(logic.snapshot()).toEqual([0]);
+    const closed: [number, WindowMeta][] = [];
+    logic.closeFor(1_000, closed);
+    expect(closed).toEqual([[0, { openTime: 0, closeTime: 1_000 }]]);
+  });
+});

@@ -6,8 +6,8 @@ import { NO_MERGES, type WindowMeta, type Windower, type WindowerLogic } from '.
  * Logic of sliding and tumbling windows: window `id` is `[alignTo + id*offset, + length)`.
  *
  * A window's close time grows with its id, so the open ids are kept in an ascending array and the
- * windows that close are always a prefix of it: no set, no sort, and a run of items in one window
- * costs a comparison.
+ * windows that close are always a prefix of it: no set and no sort. A run of items in one
+ * tumbling window costs two comparisons each.
  */
 export class SlidingLogic implements WindowerLogic<number[]> {
   /** Ids of the open windows, ascending. */
@@ -16,8 +16,13 @@ export class SlidingLogic implements WindowerLogic<number[]> {
   private minClose = Infinity;
   /** Whether window NaN is open: a custom clock gave a NaN timestamp. It never closes. */
   private nanOpen = false;
-  /** The last id opened (tumbling), so a run of items in one window skips the lookup. */
+  /**
+   * Tumbling: the last id opened, and a range of timestamps known to fall in it, so a run of
+   * items in one window costs two comparisons (no division, no lookup).
+   */
   private lastId = NaN;
+  private lastLo = Infinity;
+  private lastHi = -Infinity;
   // Numbers from the start, not parameter properties: a field that starts out `undefined` holds
   // its doubles boxed.
   private readonly length: number = 0;
@@ -37,6 +42,7 @@ export class SlidingLogic implements WindowerLogic<number[]> {
       this.nanOpen = true;
       return;
     }
+    if (id === 0) id = 0; // -0 is kept as 0, as a set would
     const open = this.open;
     const n = open.length;
     if (n === 0 || open[n - 1]! < id) {
@@ -57,22 +63,53 @@ export class SlidingLogic implements WindowerLogic<number[]> {
   }
 
   openFor(ts: number, ids: number[]): number {
-    const since = ts - this.align;
-    const last = Math.floor(since / this.offset);
     if (this.offset === this.length) {
-      if (last !== this.lastId) {
-        this.add(last);
-        this.lastId = last;
+      if (ts >= this.lastLo && ts <= this.lastHi) {
+        ids[0] = this.lastId;
+        return 1;
       }
-      ids[0] = last;
+      const id = this.idOf(ts);
+      if (id !== this.lastId) {
+        this.add(id);
+        this.lastId = id;
+      }
+      this.cover(id, ts);
+      ids[0] = id;
       return 1;
     }
+    const since = ts - this.align;
+    const last = Math.floor(since / this.offset);
     let n = 0;
     for (let id = Math.floor((since - this.length) / this.offset) + 1; id <= last; id++) {
       this.add(id);
       ids[n++] = id;
     }
     return n;
+  }
+
+  /** The last window that contains `ts`; the one formula all ids come from. */
+  private idOf(ts: number): number {
+    return Math.floor((ts - this.align) / this.offset);
+  }
+
+  /**
+   * Sets the range of timestamps known to give `id`, from `ts` (which gives it) to the window's
+   * bounds where those give it too. `idOf` never decreases as `ts` grows, so every timestamp
+   * between two that give `id` gives `id`: the range is exact, rounding included.
+   */
+  private cover(id: number, ts: number): void {
+    if (id === 0) {
+      // A timestamp a hair below alignTo gives -0 (the quotient rounds to -0), one at or above
+      // it gives 0: no range for window 0, so each id keeps the sign the formula gives.
+      this.lastLo = Infinity;
+      this.lastHi = -Infinity;
+      return;
+    }
+    const start = this.align + id * this.offset;
+    const end = start + this.offset;
+    const belowEnd = end - Math.abs(end) * 2 * Number.EPSILON;
+    this.lastLo = start < ts && this.idOf(start) === id ? start : ts;
+    this.lastHi = belowEnd > ts && this.idOf(belowEnd) === id ? belowEnd : ts;
   }
 
   lateFor(ts: number, ids: number[]): number {
@@ -108,6 +145,8 @@ export class SlidingLogic implements WindowerLogic<number[]> {
     for (let i = 0; i < k; i++) open.pop();
     this.minClose = min;
     this.lastId = NaN;
+    this.lastLo = Infinity;
+    this.lastHi = -Infinity;
   }
 
   notifyAt(): number | undefined {

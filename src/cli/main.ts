@@ -23,6 +23,8 @@ Options of run (each also read from the environment variable shown):
   -s, --snapshot-interval SECS   epoch length: snapshot every SECS seconds    WEIR_SNAPSHOT_INTERVAL
   -b, --backup-interval SECS     keep older snapshots this long, for backups  WEIR_BACKUP_INTERVAL
   -w, --workers-per-process N    workers (only 1 is available yet)            WEIR_WORKERS_PER_PROCESS
+      --background-commit-from N write commits of N or more state changes on a background
+                                 thread (default 10000; 0 always)             WEIR_BACKGROUND_COMMIT_FROM
       --progress / --no-progress show progress on stderr (default: when it is a terminal)  WEIR_PROGRESS
   -r needs -s and -b. Without -r, -s still sets the epoch length (default 10 s).
 

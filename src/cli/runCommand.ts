@@ -10,6 +10,7 @@ const ENV = {
   'snapshot-interval': 'WEIR_SNAPSHOT_INTERVAL',
   'backup-interval': 'WEIR_BACKUP_INTERVAL',
   'workers-per-process': 'WEIR_WORKERS_PER_PROCESS',
+  'background-commit-from': 'WEIR_BACKGROUND_COMMIT_FROM',
 } as const;
 
 function seconds(flag: string, raw: string): number {
@@ -28,6 +29,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       'snapshot-interval': { type: 'string', short: 's' },
       'backup-interval': { type: 'string', short: 'b' },
       'workers-per-process': { type: 'string', short: 'w' },
+      'background-commit-from': { type: 'string' },
       progress: { type: 'boolean' },
       'no-progress': { type: 'boolean' },
     },
@@ -48,8 +50,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new WeirError('-r needs -s (snapshot interval) and -b (backup interval), e.g. -r db_dir -s 30 -b 0');
   }
   const epochInterval = snap === undefined ? 10_000 : seconds('snapshot-interval', snap) * 1000;
+  const bg = opt('background-commit-from');
+  const backgroundCommitFrom = bg === undefined ? undefined : Number(bg);
+  if (bg !== undefined && (bg.trim() === '' || Number.isNaN(backgroundCommitFrom) || backgroundCommitFrom! < 0)) {
+    throw new WeirError(`--background-commit-from must be a number of state changes >= 0, got '${bg}'`);
+  }
   const recovery =
-    dir === undefined ? undefined : new RecoveryConfig(dir, { backupInterval: seconds('backup-interval', backup!) * 1000 });
+    dir === undefined
+      ? undefined
+      : new RecoveryConfig(dir, { backupInterval: seconds('backup-interval', backup!) * 1000, backgroundCommitFrom });
 
   const flow = await loadFlow(positionals[0]!);
 

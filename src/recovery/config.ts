@@ -35,14 +35,21 @@ export class RecoveryConfig {
   readonly backupInterval: number;
   /** How state values are turned into bytes. Defaults to {@link v8Serde}. */
   readonly serde: Serde;
+  /**
+   * From how many state changes in one epoch commits move to a background thread. From then on,
+   * the flow goes on with the next epoch while SQLite writes the last one, and an epoch closes once
+   * its interval has passed and the previous commit is done. Defaults to 10 000; 0 always writes
+   * in the background, `Infinity` never.
+   */
+  readonly backgroundCommitFrom: number;
 
   /**
    * @param dbDir the recovery directory; must be a non-empty string
    * @param options `backupInterval` in milliseconds (finite, >= 0, default 0); `serde` (default
-   *   {@link v8Serde})
+   *   {@link v8Serde}); `backgroundCommitFrom` (>= 0, default 10 000)
    * @throws {RecoveryError} when an argument is invalid
    */
-  constructor(dbDir: string, options: { backupInterval?: number; serde?: Serde } = {}) {
+  constructor(dbDir: string, options: { backupInterval?: number; serde?: Serde; backgroundCommitFrom?: number } = {}) {
     if (typeof dbDir !== 'string' || dbDir.length === 0) {
       throw new RecoveryError(
         `RecoveryConfig: dbDir must be a non-empty string, got ${JSON.stringify(dbDir)}; ` +
@@ -59,6 +66,13 @@ export class RecoveryConfig {
     if (typeof serde?.serialize !== 'function' || typeof serde?.deserialize !== 'function') {
       throw new RecoveryError('RecoveryConfig: serde must have serialize() and deserialize() methods');
     }
+    const backgroundCommitFrom = options.backgroundCommitFrom ?? 10_000;
+    if (typeof backgroundCommitFrom !== 'number' || !(backgroundCommitFrom >= 0)) {
+      throw new RecoveryError(
+        `RecoveryConfig: backgroundCommitFrom must be a number of state changes >= 0 (or Infinity), got ${String(backgroundCommitFrom)}`,
+      );
+    }
+    this.backgroundCommitFrom = backgroundCommitFrom;
     this.dbDir = dbDir;
     this.backupInterval = backupInterval;
     this.serde = serde;

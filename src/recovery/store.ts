@@ -33,6 +33,20 @@ export interface SnapshotRecord {
   ser: Uint8Array | null;
 }
 
+/**
+ * What a store hands to another connection that takes over its commits (a background writer):
+ * the execution it writes and the progress it has committed.
+ * @internal
+ */
+export interface StoreHandoff {
+  readonly dbDir: string;
+  readonly workerCount: number;
+  readonly resumeEpoch: number;
+  readonly exNum: number;
+  readonly fronts: readonly number[];
+  readonly deferredGc: number;
+}
+
 /** Orders records by state key; the sort is stable, so a repeated key keeps its last record last. */
 const byKey = (a: SnapshotRecord, b: SnapshotRecord): number =>
   a.stateKey < b.stateKey ? -1 : a.stateKey > b.stateKey ? 1 : 0;
@@ -73,7 +87,13 @@ export class RecoveryStore {
   private exNum = 0;
   private closed = false;
 
-  private constructor(parts: Partition[], workerCount: number, resumeEpoch: number, maxExNum: number) {
+  private constructor(
+    private readonly dbDir: string,
+    parts: Partition[],
+    workerCount: number,
+    resumeEpoch: number,
+    maxExNum: number,
+  ) {
     this.parts = parts;
     this.partCount = parts.length;
     this.workerCount = workerCount;
@@ -103,7 +123,7 @@ export class RecoveryStore {
       const progress = parts.map((p) => p.progress());
       const resumeEpoch = resumeEpochOf(progress);
       const maxExNum = Math.max(...progress.map((p) => p.maxExNum));
-      return new RecoveryStore(parts, workerCount, resumeEpoch, maxExNum);
+      return new RecoveryStore(dbDir, parts, workerCount, resumeEpoch, maxExNum);
     } catch (err) {
       for (const o of opened) o.db.close();
       throw err;
@@ -182,6 +202,47 @@ export class RecoveryStore {
     for (let i = 0; i < this.parts.length; i++) this.parts[i]!.commit(this.exNum, workerIndex, epoch, routed[i]!, gc);
     this.fronts[workerIndex] = epoch + 1;
     this.deferredGc = Math.max(this.deferredGc, Math.min(gcEpoch, after - 1));
+  }
+
+  /**
+   * Closes this store's files without collecting, and returns what another connection needs to
+   * take over its commits with {@link RecoveryStore.adopt}. Call it after
+   * {@link RecoveryStore.beginExecution}.
+   * @internal
+   */
+  handOff(): StoreHandoff {
+    this.assertOpen();
+    if (this.exNum === 0) throw new RecoveryError('RecoveryStore.handOff: call beginExecution() first');
+    this.closed = true;
+    for (const p of this.parts) p.close();
+    return {
+      dbDir: this.dbDir,
+      workerCount: this.workerCount,
+      resumeEpoch: this.resumeEpoch,
+      exNum: this.exNum,
+      fronts: [...this.fronts],
+      deferredGc: this.deferredGc,
+    };
+  }
+
+  /**
+   * Opens the store again to go on with the commits of a handed-off execution.
+   * @internal
+   */
+  static adopt(h: StoreHandoff): RecoveryStore {
+    const opened = openPartitions(h.dbDir);
+    const parts: Partition[] = [];
+    try {
+      for (const o of opened) parts.push(new Partition(o));
+    } catch (err) {
+      for (const o of opened) o.db.close();
+      throw err;
+    }
+    const store = new RecoveryStore(h.dbDir, parts, h.workerCount, h.resumeEpoch, h.exNum - 1);
+    store.exNum = h.exNum;
+    store.deferredGc = h.deferredGc;
+    for (let w = 0; w < h.fronts.length; w++) store.fronts[w] = h.fronts[w]!;
+    return store;
   }
 
   /**

@@ -5,6 +5,7 @@ import type { RecoveryConfig } from '../recovery/config.js';
 import { v8Serde } from '../recovery/serde.js';
 import { RecoveryStore } from '../recovery/store.js';
 import { AbortExecution } from './abort.js';
+import { Committer } from './Committer.js';
 import type { Barrier, EndOfStream } from '../stream.js';
 import { type InputRunner, type PartRunner, RunContext } from './context.js';
 
@@ -100,6 +101,8 @@ export async function runMain(flow: Dataflow, options: RunOptions = {}): Promise
   const maxPending = options.maxPendingBatches ?? 16;
   const recovery = options.recovery;
   const store = recovery ? RecoveryStore.open(recovery.dbDir, { workerCount: 1 }) : undefined;
+  const committer = new Committer(store, recovery?.backgroundCommitFrom ?? Infinity);
+  let failed = true;
   try {
     const firstEpoch = store ? store.resumeEpoch : 1;
     const resume = store ? store.loadSnapshots() : new Map<string, Map<string, Uint8Array>>();
@@ -110,21 +113,27 @@ export async function runMain(flow: Dataflow, options: RunOptions = {}): Promise
     try {
       for (const step of flow._steps) await step.build(ctx);
       if (ctx.inputs.length === 0) throw new WeirError(`dataflow '${flow.id}' has no input step: add op.input(...)`);
-      return await loop(ctx, {
+      const result = await loop(ctx, {
         epochInterval,
         maxPending,
         signal: options.signal,
         onProgress: options.onProgress,
+        committer,
         commit: (epoch) => {
-          if (store) store.commitEpoch(epoch, ctx.snaps, epoch - gcLag);
+          const snaps = ctx.snaps;
           ctx.snaps = [];
+          return committer.commit(epoch, snaps, epoch - gcLag);
         },
       });
+      failed = false;
+      return result;
     } finally {
       flow._setRunning(undefined);
     }
   } finally {
-    store?.close();
+    // After a failure, a commit still in flight finishes or fails on its own: the run's error wins.
+    if (failed) await committer.close().catch(() => undefined);
+    else await committer.close();
   }
 }
 
@@ -133,7 +142,9 @@ interface LoopOptions {
   maxPending: number;
   signal: AbortSignal | undefined;
   onProgress: ((p: Progress) => void) | undefined;
-  commit: (epoch: number) => void;
+  committer: Committer;
+  /** Commits the closing epoch's snapshots: `true` when done, `false` when it runs in the background. */
+  commit: (epoch: number) => Promise<boolean>;
 }
 
 async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
@@ -144,8 +155,24 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
     live += inp.parts.filter((p) => !p.eof).length;
     if (inp.parts.every((p) => p.eof)) emitAll(inp, { kind: 'eof', epoch: ctx.epoch });
   }
+  /** The epoch whose commit runs in the background. */
+  let inflight: number | undefined;
+  const settle = async () => {
+    if (inflight === undefined) return;
+    const epoch = inflight;
+    inflight = undefined;
+    await o.committer.settled();
+    await afterCommit(ctx, o, epoch);
+  };
+  const closeEpoch = async () => {
+    await barrierAll(ctx);
+    await settle();
+    if (await o.commit(ctx.epoch)) await afterCommit(ctx, o, ctx.epoch);
+    else inflight = ctx.epoch;
+  };
   try {
     for (;;) {
+      if (inflight !== undefined && !o.committer.busy) await settle();
       let worked = false;
       for (const inp of ctx.inputs) {
         for (const p of inp.parts) {
@@ -174,22 +201,27 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
       }
       fireTimers(ctx);
       const stopping = o.signal?.aborted === true;
-      if (live === 0 || stopping || ctx.now() - epochStart >= o.epochInterval) {
-        await closeEpoch(ctx, o);
+      // While the last epoch is still being written, this one stays open (and takes in more).
+      const due = ctx.now() - epochStart >= o.epochInterval && inflight === undefined;
+      if (live === 0 || stopping || due) {
+        await closeEpoch();
         if (live === 0 || stopping) {
+          await settle();
           await closeAll(ctx);
           return { reason: live === 0 ? 'eof' : 'stopped', lastEpoch: ctx.epoch, firstEpoch };
         }
         ctx.epoch++;
         epochStart = ctx.now();
       } else if (!worked) {
-        await idle(ctx, epochStart + o.epochInterval, o.signal);
+        await idle(ctx, epochStart + o.epochInterval, o.signal, inflight === undefined ? undefined : o.committer);
       }
     }
   } catch (err) {
     if (err instanceof AbortExecution) {
-      // Like a crash: no snapshot and no close(). Writes already handed to the sinks finish first,
-      // so that what a test sees after an abort does not depend on timing.
+      // Like a crash: no snapshot and no close(). The commit in flight and the writes already
+      // handed to the sinks finish first, so that what a test sees after an abort does not depend
+      // on timing.
+      await settle();
       for (const s of ctx.sinks) await s.settle().catch(() => undefined);
       return { reason: 'aborted', lastEpoch: ctx.epoch - 1, firstEpoch };
     }
@@ -229,22 +261,30 @@ function fireTimers(ctx: RunContext): void {
  * Waits until a partition or a timer is due, the epoch ends or a stop is requested. Sources wake
  * by system time (`nextAwake`); epochs and timers follow the run's clock, which tests may inject.
  */
-async function idle(ctx: RunContext, epochEnd: number, signal: AbortSignal | undefined): Promise<void> {
+async function idle(ctx: RunContext, epochEnd: number, signal: AbortSignal | undefined, committing: Committer | undefined): Promise<void> {
   const now = ctx.now();
-  let wait = epochEnd - now;
+  // While a commit is in flight the epoch waits for it, not for its end.
+  let wait = committing === undefined ? epochEnd - now : 50;
   const sys = Date.now();
   for (const inp of ctx.inputs) for (const p of inp.parts) if (!p.eof) wait = Math.min(wait, p.awakeAt - sys);
   for (const s of ctx.timerSteps) wait = Math.min(wait, s.nextDue() - now);
   wait = Math.min(Math.max(0, wait), 50);
   if (wait <= 0 || signal?.aborted) return;
-  await sleep(wait);
+  if (committing === undefined) return sleep(wait);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    committing.settled().catch(() => undefined), // the loop's settle() reports a failure
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, wait))),
+  ]);
+  clearTimeout(timer);
 }
 
 async function settleSinks(ctx: RunContext): Promise<void> {
   for (const s of ctx.sinks) await s.settle();
 }
 
-async function closeEpoch(ctx: RunContext, o: LoopOptions): Promise<void> {
+/** Takes the sources' snapshots, sends the barrier of the open epoch and waits for the sinks. */
+async function barrierAll(ctx: RunContext): Promise<void> {
   const epoch = ctx.epoch;
   if (ctx.recovering) {
     for (const inp of ctx.inputs) {
@@ -262,7 +302,10 @@ async function closeEpoch(ctx: RunContext, o: LoopOptions): Promise<void> {
   }
   for (const inp of ctx.inputs) emitAll(inp, { kind: 'barrier', epoch });
   await settleSinks(ctx);
-  o.commit(epoch);
+}
+
+/** Tells the sinks and the sources that `epoch` is committed, and reports progress. */
+async function afterCommit(ctx: RunContext, o: LoopOptions, epoch: number): Promise<void> {
   for (const sink of ctx.sinks) await sink.epochCommitted(epoch);
   for (const inp of ctx.inputs) {
     for (const p of inp.parts) {

@@ -47,6 +47,8 @@ export interface FlowRunOptions {
   partitions?: number;
   /** The longest one child run may take, in ms. Default 120 000. */
   runTimeoutMs?: number;
+  /** More `weir run` arguments. */
+  extraArgs?: string[];
 }
 
 /** Options of {@link runWithCrashes}. */
@@ -126,7 +128,7 @@ interface ChildEnd {
 
 /** Starts one `weir run` child; `onRunning` is called at its first progress line, and may schedule a kill. */
 function runChild(o: FlowRunOptions, p: Prepared, onRunning: (child: ChildProcess) => void): Promise<ChildEnd> {
-  const args = [BIN, 'run', o.flowSpec, '-r', p.recovery, '-s', String(o.snapshotInterval), '-b', '0', '--progress'];
+  const args = [BIN, 'run', o.flowSpec, '-r', p.recovery, '-s', String(o.snapshotInterval), '-b', '0', '--progress', ...(o.extraArgs ?? [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...p.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let runningAt = 0;

@@ -1,0 +1,127 @@
+/**
+ * A recovery store whose commits run on a worker thread, so that the flow goes on processing while
+ * SQLite writes an epoch.
+ *
+ * @internal
+ * @module
+ */
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { RecoveryError } from './errors.js';
+import { packSnapshots } from './packSnapshots.js';
+import type { SnapshotRecord, StoreHandoff } from './store.js';
+import { BUSY, IDLE, type ErrorInfo, type WriterReply, type WriterRequest } from './writerProtocol.js';
+
+/** `Atomics.waitAsync` (ES2024, in Node since 16), typed. */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, index: number, value: number): { async: boolean; value: Promise<unknown> | string };
+}).waitAsync;
+
+/**
+ * Starts the writer thread. From the built package it runs `writerThread.js`; from the TypeScript
+ * sources (tests, benchmarks) it loads `writerThread.ts` through tsx, as the main thread does.
+ */
+function spawn(workerData: object, transferList: MessagePort[]): Worker {
+  const self = import.meta.url;
+  if (!self.endsWith('.ts')) return new Worker(new URL('./writerThread.js', self), { workerData, transferList });
+  const entry = new URL('./writerThread.ts', self).href;
+  const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(code, { eval: true, workerData, transferList });
+}
+
+/**
+ * The main thread's handle on a writer thread. One request is in hand at a time: a shared flag
+ * says when the writer has answered, so the run loop can poll it without waiting for an event.
+ * @internal
+ */
+export class BackgroundWriter {
+  private failure: ErrorInfo | undefined;
+  private exited = false;
+  private what = 'start';
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly port: MessagePort,
+    private readonly flag: Int32Array,
+  ) {
+    const gone = (info: ErrorInfo) => {
+      this.exited = true;
+      this.failure ??= info;
+      Atomics.store(flag, 0, IDLE);
+      Atomics.notify(flag, 0);
+    };
+    worker.on('error', (err) => gone({ name: err.name, message: err.message }));
+    worker.on('exit', (code) => gone({ name: 'Error', message: `the writer thread exited with code ${code}` }));
+  }
+
+  /**
+   * Starts a writer thread that takes over the commits of a handed-off store.
+   * @throws {RecoveryError} when the thread cannot open the store
+   */
+  static async start(handoff: StoreHandoff): Promise<BackgroundWriter> {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    flag[0] = BUSY;
+    const { port1, port2 } = new MessageChannel();
+    const worker = spawn({ handoff, flag, port: port2 }, [port2]);
+    const writer = new BackgroundWriter(worker, port1, flag);
+    await writer.settled();
+    return writer;
+  }
+
+  /** Whether the writer still has a request in hand. */
+  get busy(): boolean {
+    return Atomics.load(this.flag, 0) === BUSY;
+  }
+
+  /** Starts committing one epoch. The writer must be idle: await {@link BackgroundWriter.settled} first. */
+  commit(epoch: number, snaps: readonly SnapshotRecord[], gcEpoch: number): void {
+    const { packed, transfer } = packSnapshots(snaps);
+    this.send({ kind: 'commit', epoch, gcEpoch, packed }, transfer, `commit epoch ${epoch}`);
+  }
+
+  /**
+   * Waits until the writer has answered the request in hand, if any.
+   * @throws {RecoveryError} when that request failed
+   */
+  async settled(): Promise<void> {
+    while (Atomics.load(this.flag, 0) === BUSY) {
+      const w = waitAsync(this.flag, 0, BUSY);
+      if (w.async) await w.value;
+    }
+    const reply = receiveMessageOnPort(this.port)?.message as WriterReply | undefined;
+    const failure = reply === undefined ? this.failure : reply.ok ? undefined : reply.error;
+    if (failure === undefined && reply === undefined && this.what !== '') {
+      throw new RecoveryError(`the recovery writer thread did not answer (${this.what})`);
+    }
+    const what = this.what;
+    this.what = '';
+    if (failure !== undefined) {
+      const code = failure.code ? ` [${failure.code}]` : '';
+      throw new RecoveryError(`the recovery store failed to ${what}: ${failure.name}: ${failure.message}${code}`);
+    }
+  }
+
+  /**
+   * Lets the writer finish the request in hand, collects what the last commit left, closes the
+   * files and ends the thread. Errors of the request in hand are thrown; errors of the final
+   * collection are left to the next run, as with the store's own `close()`.
+   */
+  async close(): Promise<void> {
+    try {
+      await this.settled();
+    } finally {
+      if (!this.exited) {
+        this.send({ kind: 'close' }, [], 'close');
+        await this.settled().catch(() => undefined);
+        await this.worker.terminate();
+      }
+      this.port.close();
+    }
+  }
+
+  private send(m: WriterRequest, transfer: ArrayBuffer[], what: string): void {
+    if (this.exited) throw new RecoveryError(`the recovery store failed to ${what}: ${this.failure?.message ?? 'the writer thread is gone'}`);
+    Atomics.store(this.flag, 0, BUSY);
+    this.what = what;
+    this.worker.postMessage(m, transfer);
+  }
+}

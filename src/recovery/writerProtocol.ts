@@ -1,0 +1,36 @@
+/**
+ * The messages between the run loop and its background writer thread.
+ *
+ * @internal
+ * @module
+ */
+import type { PackedSnapshots } from './packSnapshots.js';
+
+/** The shared flag's values: the writer has answered, or has work in hand. */
+export const IDLE = 0;
+export const BUSY = 1;
+
+/** What the run loop asks of the writer. */
+export type WriterRequest =
+  | { kind: 'commit'; epoch: number; gcEpoch: number; packed: PackedSnapshots }
+  | { kind: 'close' };
+
+/** An error as it crosses threads. */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+/** The writer's answer to each request, and to its start. */
+export type WriterReply = { ok: true } | { ok: false; error: ErrorInfo };
+
+export function describeError(err: unknown): ErrorInfo {
+  const e = err as { name?: unknown; message?: unknown; code?: unknown };
+  const info: ErrorInfo = {
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    message: typeof e?.message === 'string' ? e.message : String(err),
+  };
+  if (typeof e?.code === 'string') info.code = e.code;
+  return info;
+}

@@ -1,0 +1,54 @@
+import { BackgroundWriter } from '../recovery/BackgroundWriter.js';
+import type { RecoveryStore, SnapshotRecord } from '../recovery/store.js';
+
+/**
+ * Commits epochs to the recovery store: on the main thread while commits are small, and on a
+ * writer thread from the first commit of `backgroundFrom` records on. A background commit runs
+ * while the flow goes on with the next epoch; the run loop does not close that epoch before the
+ * commit is done, so at most one commit is ever in flight.
+ * @internal
+ */
+export class Committer {
+  private writer: BackgroundWriter | undefined;
+
+  constructor(
+    private store: RecoveryStore | undefined,
+    private readonly backgroundFrom: number,
+  ) {}
+
+  /** Whether a background commit is still running. */
+  get busy(): boolean {
+    return this.writer?.busy ?? false;
+  }
+
+  /**
+   * Commits one epoch, or starts committing it in the background.
+   * @returns `true` when the commit is done, `false` when it runs in the background: await
+   *   {@link Committer.settled} before relying on it
+   */
+  async commit(epoch: number, snaps: SnapshotRecord[], gcEpoch: number): Promise<boolean> {
+    if (this.writer === undefined) {
+      const store = this.store;
+      if (store === undefined) return true;
+      if (snaps.length < this.backgroundFrom) {
+        store.commitEpoch(epoch, snaps, gcEpoch);
+        return true;
+      }
+      this.store = undefined;
+      this.writer = await BackgroundWriter.start(store.handOff());
+    }
+    this.writer.commit(epoch, snaps, gcEpoch);
+    return false;
+  }
+
+  /** Waits for the background commit, if any. Rejects when it failed. */
+  async settled(): Promise<void> {
+    await this.writer?.settled();
+  }
+
+  /** Waits for the background commit, if any, then closes the store. */
+  async close(): Promise<void> {
+    if (this.writer !== undefined) await this.writer.close();
+    else this.store?.close();
+  }
+}

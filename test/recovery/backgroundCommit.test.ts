@@ -1,0 +1,106 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { Dataflow, runMain } from 'weir';
+import * as op from 'weir/operators';
+import { initDbDir, RecoveryConfig, RecoveryError, RecoveryStore, v8Serde } from 'weir/recovery';
+import { TestingSink, TestingSource, type TestingMarker } from 'weir/testing';
+import { packSnapshots, unpackSnapshots } from '../../src/recovery/packSnapshots.js';
+import type { SnapshotRecord } from '../../src/recovery/store.js';
+import { partFiles, tempDir } from './support.js';
+
+describe('packed snapshots', () => {
+  it('cross to another thread and come back record for record', () => {
+    const records: SnapshotRecord[] = [
+      { stepId: 'f.a', stateKey: 'k1', ser: v8Serde.serialize(1) },
+      { stepId: 'f.a', stateKey: '', ser: v8Serde.serialize('x'.repeat(100)) },
+      { stepId: 'f.b', stateKey: '😀\u0000é', ser: null },
+      { stepId: 'f.b', stateKey: 'k2', ser: new Uint8Array(0) },
+      { stepId: 'f.a', stateKey: 'k3', ser: v8Serde.serialize(new Map([['m', 1n]])) },
+    ];
+    const { packed, transfer } = packSnapshots(records);
+    const cloned = structuredClone(packed, { transfer });
+    const back = unpackSnapshots(cloned);
+    expect(back.map((r) => ({ ...r, ser: r.ser && Buffer.from(r.ser) }))).toEqual(records.map((r) => ({ ...r, ser: r.ser && Buffer.from(r.ser) })));
+    expect(packed.bytes.byteLength).toBe(0); // transferred, not copied
+  });
+});
+
+type Item = [string, number] | TestingMarker;
+
+const sumFlow = (inp: Item[], out: unknown[], onValue?: (x: number) => void) => {
+  const flow = new Dataflow('bg');
+  flow.pipe(
+    op.input('inp', new TestingSource(inp, 50)),
+    op.statefulMap('sum', (sum: number | undefined, x: number) => {
+      onValue?.(x);
+      const next = (sum ?? 0) + x;
+      return [next, next];
+    }),
+    op.output('out', new TestingSink(out)),
+  );
+  return flow;
+};
+
+/** The last value emitted per key. */
+const lastPerKey = (out: unknown[]) => new Map((out as [string, number][]).map(([k, v]) => [k, v]));
+
+describe('commits on the background writer thread', () => {
+  it('keep state exactly-once through aborts, as commits on the main thread do', async () => {
+    const dir = tempDir();
+    initDbDir(dir, 2);
+    const recovery = new RecoveryConfig(dir, { backgroundCommitFrom: 0 });
+    const inp: Item[] = [];
+    for (let i = 0; i < 12_000; i++) {
+      inp.push([`k${i % 97}`, 1 + (i % 5)]);
+      if (i === 3000 || i === 7000 || i === 7001) inp.push(TestingSource.ABORT());
+    }
+    inp.push(TestingSource.EOF());
+    const want = new Map<string, number>();
+    for (const x of inp) if (Array.isArray(x)) want.set(x[0], (want.get(x[0]) ?? 0) + x[1]);
+
+    const out: unknown[] = [];
+    const reasons: string[] = [];
+    for (let run = 0; run < 10 && reasons.at(-1) !== 'eof'; run++) {
+      reasons.push((await runMain(sumFlow(inp, out), { epochInterval: 0, recovery })).reason);
+    }
+    expect(reasons).toEqual(['aborted', 'aborted', 'aborted', 'eof']);
+    expect(lastPerKey(out)).toEqual(want);
+
+    // What the store holds is what a reader of the files sees: one latest state per key.
+    const store = RecoveryStore.open(dir);
+    const sums = store.loadSnapshots().get('bg.sum')!;
+    store.close();
+    expect(new Map([...sums].map(([k, b]) => [k, v8Serde.deserialize(b)]))).toEqual(want);
+  });
+
+  it('continue after EOF, and the next run resumes every key', async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const recovery = new RecoveryConfig(dir, { backgroundCommitFrom: 0 });
+    const inp: Item[] = [['a', 1], ['b', 2], TestingSource.EOF(), ['a', 10], ['c', 5], TestingSource.EOF(), ['b', 100]];
+    const out: unknown[] = [];
+    await runMain(sumFlow(inp, out), { epochInterval: 0, recovery });
+    await runMain(sumFlow(inp, out), { epochInterval: 0, recovery });
+    await runMain(sumFlow(inp, out), { epochInterval: 0, recovery });
+    expect(out).toEqual([['a', 1], ['b', 2], ['a', 11], ['c', 5], ['b', 102]]);
+  });
+
+  it('report a failed commit as a RecoveryError, and the run stops', async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const recovery = new RecoveryConfig(dir, { backgroundCommitFrom: 0 });
+    const inp: Item[] = Array.from({ length: 2000 }, (_, i): Item => [`k${i % 10}`, i]);
+    const out: unknown[] = [];
+    const sabotage = (x: number) => {
+      // Mid-run, another connection breaks the store under the writer thread.
+      if (x !== 1000) return;
+      const db = new Database(partFiles(dir)[0]!);
+      db.exec('DROP TABLE snaps');
+      db.close();
+    };
+    const err = await runMain(sumFlow(inp, out, sabotage), { epochInterval: 0, recovery }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RecoveryError);
+    expect((err as Error).message).toMatch(/the recovery store failed to commit epoch \d+: SqliteError: (no such table: snaps|database is locked)/);
+    expect(out.length).toBeLessThan(2000 + 1);
+  });
+});

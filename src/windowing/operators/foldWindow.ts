@@ -22,12 +22,18 @@ export interface FoldWindowOptions<S> extends WindowOptions {
 
 /** The window logic of foldWindow: one accumulator per window. */
 export class FoldLogic<V, S> implements WindowLogic<V, S, S> {
+  // Declared only, so the field is first written with a real accumulator: a field that starts
+  // out `undefined` (as a declared field does) holds numbers boxed, an allocation per item for
+  // a sum of doubles.
+  private declare acc: S;
   constructor(
     private readonly id: string,
-    private acc: S,
+    acc: S,
     private readonly folder: (acc: S, value: V) => S,
     private readonly merger: ((into: S, merged: S) => S) | undefined,
-  ) {}
+  ) {
+    this.acc = acc;
+  }
   onValue(value: V): void {
     try {
       this.acc = this.folder(this.acc, value);

@@ -93,7 +93,8 @@ export function stateful<V, W, S>(
  * Keeps a state per key and emits zero or more values for each value seen.
  *
  * `mapper(state, value)` gets `undefined` as the state for a new key and returns
- * `[newState, values to emit]`; a new state of `undefined` drops the key.
+ * `[newState, values to emit]`; a new state of `undefined` drops the key. As with
+ * {@link statefulMap}, stored state is read back per key when the key next comes in.
  *
  * ## Example
  * ```ts
@@ -123,6 +124,10 @@ export function statefulFlatMap<S, V, W>(
  *
  * `mapper(state, value)` gets `undefined` as the state for a new key and returns
  * `[newState, valueToEmit]`; a new state of `undefined` drops the key.
+ *
+ * After a resume, a key's stored state is read back when the key next comes in, so resuming
+ * millions of keys costs little more than loading them (a stored state that cannot be decoded is
+ * reported then, naming the step and the key).
  *
  * ## Example
  * ```ts

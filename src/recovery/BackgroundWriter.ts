@@ -54,17 +54,15 @@ export class BackgroundWriter {
   }
 
   /**
-   * Starts a writer thread that takes over the commits of a handed-off store.
-   * @throws {RecoveryError} when the thread cannot open the store
+   * Starts a writer thread that takes over the commits of a handed-off store. Does not wait for the
+   * thread: the first commit waits in its queue while it starts, and a failure to open the store is
+   * that commit's failure.
    */
-  static async start(handoff: StoreHandoff): Promise<BackgroundWriter> {
+  static start(handoff: StoreHandoff): BackgroundWriter {
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    flag[0] = BUSY;
     const { port1, port2 } = new MessageChannel();
     const worker = spawn({ handoff, flag, port: port2 }, [port2]);
-    const writer = new BackgroundWriter(worker, port1, flag);
-    await writer.settled();
-    return writer;
+    return new BackgroundWriter(worker, port1, flag);
   }
 
   /** Whether the writer still has a request in hand. */
@@ -72,7 +70,10 @@ export class BackgroundWriter {
     return Atomics.load(this.flag, 0) === BUSY;
   }
 
-  /** Starts committing one epoch. The writer must be idle: await {@link BackgroundWriter.settled} first. */
+  /**
+   * Starts committing one epoch. The writer must be idle: await {@link BackgroundWriter.settled}
+   * first. The first commit also opens the store, once the thread has started.
+   */
   commit(epoch: number, snaps: readonly SnapshotRecord[], gcEpoch: number): void {
     const { packed, transfer } = packSnapshots(snaps);
     this.send({ kind: 'commit', epoch, gcEpoch, packed }, transfer, `commit epoch ${epoch}`);

@@ -20,17 +20,14 @@ function reply(m: WriterReply): void {
 }
 
 let store: RecoveryStore | undefined;
-try {
-  store = RecoveryStore.adopt(handoff);
-  reply({ ok: true });
-} catch (err) {
-  reply({ ok: false, error: describeError(err) });
-}
 
 parentPort!.on('message', (m: WriterRequest) => {
   try {
-    if (m.kind === 'commit') store!.commitEpoch(m.epoch, unpackSnapshots(m.packed as PackedSnapshots), m.gcEpoch);
-    else store?.close();
+    if (m.kind === 'commit') {
+      // The first request opens the store; a failure there fails it, and every later one.
+      store ??= RecoveryStore.adopt(handoff);
+      store.commitEpoch(m.epoch, unpackSnapshots(m.packed as PackedSnapshots), m.gcEpoch);
+    } else store?.close();
     reply({ ok: true });
   } catch (err) {
     reply({ ok: false, error: describeError(err) });

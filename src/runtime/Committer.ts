@@ -35,7 +35,7 @@ export class Committer {
         return true;
       }
       this.store = undefined;
-      this.writer = await BackgroundWriter.start(store.handOff());
+      this.writer = BackgroundWriter.start(store.handOff());
     }
     this.writer.commit(epoch, snaps, gcEpoch);
     return false;

@@ -54,7 +54,11 @@ export interface RunResult {
  * ```
  */
 export interface RunOptions {
-  /** How long an epoch stays open, in ms. Snapshots are taken at every epoch close. Default 10 000. */
+  /**
+   * How long an epoch stays open, in ms. Snapshots are taken at every epoch close. Default 10 000.
+   * While a background commit (see `RecoveryConfig.backgroundCommitFrom`) is still writing the
+   * last epoch, the open epoch stays open until it is done.
+   */
   epochInterval?: number;
   /** Where and how to keep snapshots. Without it, nothing is stored and nothing resumes. */
   recovery?: RecoveryConfig;

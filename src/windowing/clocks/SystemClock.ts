@@ -21,7 +21,8 @@ export interface ClockOptions {
 }
 
 class SystemClockLogic implements ClockLogic<unknown, null> {
-  watermark: number;
+  // A number from the start: a field that starts out `undefined` holds its doubles boxed.
+  watermark = -Infinity;
   constructor(private readonly now: () => number) {
     this.watermark = now();
   }

@@ -10,8 +10,9 @@ import {
   withDeadline,
 } from './client.js';
 import { KafkaConnectorError, messageOf } from './errors.js';
-import { fetchOnePartition, LONG_POLL_MS } from './fetchRecords.js';
-import { type InternalCluster, ISOLATION } from './kafkajsInternals.js';
+import { clusterTransport } from './fetchRecords.js';
+import { type InternalBroker, type InternalCluster, ISOLATION } from './kafkajsInternals.js';
+import { SourceFetcher } from './SourceFetcher.js';
 import type { KafkaDeadLetter, KafkaSourceMessage } from './KafkaSourceMessage.js';
 import { KafkaSourcePartition, type SourceSettings } from './KafkaSourcePartition.js';
 import type { KafkaSerde } from './serde.js';
@@ -49,7 +50,7 @@ export interface KafkaSourceOptions<K = Buffer, V = Buffer> extends KafkaCommonO
   tail?: boolean;
   /** The most records one `nextBatch()` returns. Default 1000. */
   batchSize?: number;
-  /** The most bytes one fetch asks for, per partition. At most two fetches per partition are held. Default 1 MiB. */
+  /** The most bytes one fetch asks for, per partition (a request for several partitions asks for as many times that). At most two fetches per partition are held. Default 1 MiB. */
   maxBytes?: number;
   /** How long a caught-up partition waits before looking for new records, in ms. Default 50. */
   pollIntervalMs?: number;
@@ -88,7 +89,8 @@ export interface KafkaSourceOptions<K = Buffer, V = Buffer> extends KafkaCommonO
  * Each topic-partition is a weir partition named `"<topic>/<partition>"`; its snapshot is the
  * offset of the next record to read. Partitions pull: each `nextBatch()` hands out records from at
  * most one fetched chunk while at most one more fetch is in flight, so memory stays bounded and
- * nothing is read far ahead of the flow. Resume comes only from weir's recovery store, never from
+ * nothing is read far ahead of the flow. The fetches of the partitions a broker leads share one
+ * request at a time, and records are decoded only as they are handed out. Resume comes only from weir's recovery store, never from
  * a consumer group; `groupId` merely reports progress. Items are {@link KafkaSourceMessage}s; with
  * `errors: 'stream'`, records that cannot be decoded go to the input's `.errors` stream as
  * {@link KafkaDeadLetter}s.
@@ -120,6 +122,7 @@ export class KafkaSource<K = Buffer, V = Buffer> extends FixedPartitionedSource<
   private readonly options: KafkaSourceOptions<K, V>;
   private client: SharedClient | undefined;
   private counts: Map<string, number> | undefined;
+  private fetcher: { cluster: InternalCluster; fetcher: SourceFetcher<InternalBroker> } | undefined;
 
   /**
    * @param brokers bootstrap addresses, e.g. `['localhost:9092']`
@@ -191,15 +194,16 @@ export class KafkaSource<K = Buffer, V = Buffer> extends FixedPartitionedSource<
       end,
       cluster,
       settings: this.s,
-      fetch: (offset, caughtUp) =>
-        fetchOnePartition(
-          cluster,
-          { isolationLevel: this.s.isolation, maxWaitTime: caughtUp ? LONG_POLL_MS : 0, minBytes: 1, maxBytes: this.s.maxBytes },
-          { topic, partition, offset, maxBytes: this.s.maxBytes },
-        ),
+      fetcher: this.fetcherFor(cluster).partition(topic, partition),
       lookupOffset: lookup,
       release: () => client.release(),
     });
+  }
+
+  /** The fetcher the partitions built on `cluster` share (a new one once the client reconnects). */
+  private fetcherFor(cluster: InternalCluster): SourceFetcher<InternalBroker> {
+    if (this.fetcher?.cluster !== cluster) this.fetcher = { cluster, fetcher: new SourceFetcher(clusterTransport(cluster), this.s.isolation, this.s.maxBytes) };
+    return this.fetcher.fetcher;
   }
 
   private ensureClient(): SharedClient {

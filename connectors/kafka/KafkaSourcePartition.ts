@@ -2,6 +2,7 @@ import { EOF, type StatefulSourcePartition } from '../../src/inputs.js';
 import type { InternalCluster } from './kafkajsInternals.js';
 import { isRetriable, KafkaConnectorError, kafkaErrorType, messageOf } from './errors.js';
 import type { RecordSet } from './recordSet.js';
+import type { PartitionFetcher } from './SourceFetcher.js';
 import type { OffsetSpec } from './KafkaSource.js';
 import type { KafkaDeadLetter, KafkaSourceMessage } from './KafkaSourceMessage.js';
 import type { KafkaSerde } from './serde.js';
@@ -31,8 +32,8 @@ export interface PartitionInit<K, V> {
   end: number | undefined;
   cluster: InternalCluster;
   settings: SourceSettings<K, V>;
-  /** Fetches the partition's records from `offset`; `caughtUp` lets the broker wait for new ones. */
-  fetch(offset: number, caughtUp: boolean): Promise<FetchedRecords>;
+  /** Fetches the partition's records, sharing requests with the source's other partitions. */
+  fetcher: PartitionFetcher;
   lookupOffset(spec: OffsetSpec): Promise<number>;
   release(): Promise<void>;
 }
@@ -140,7 +141,10 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
           return [];
         }
       }
-      if (this.endOffset !== undefined && this.pos >= this.endOffset) return EOF;
+      if (this.endOffset !== undefined && this.pos >= this.endOffset) {
+        this.i.fetcher.finish();
+        return EOF;
+      }
       this.inflight ??= this.startFetch();
       if (!this.settled && this.caughtUp) {
         this.awakeAt = Date.now() + this.s.pollIntervalMs;
@@ -223,6 +227,7 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.i.fetcher.finish();
     await this.inflight;
     this.inflight = undefined;
     await this.i.release();
@@ -231,7 +236,7 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
   private startFetch(): Promise<Outcome> {
     const offset = this.fetchOffset;
     this.settled = false;
-    return this.i.fetch(offset, this.caughtUp).then(
+    return this.i.fetcher.fetch(offset, this.caughtUp).then(
       (fetched) => {
         this.settled = true;
         return { fetched, offset };
@@ -256,6 +261,7 @@ export class KafkaSourcePartition<K = Buffer, V = Buffer> implements StatefulSou
     this.caughtUp = !progressed || next >= stable;
     this.idleAfterSet = this.caughtUp;
     if (this.endOffset === undefined || this.fetchOffset < this.endOffset) this.inflight = this.startFetch();
+    else this.i.fetcher.finish();
   }
 
   /**

@@ -12,6 +12,7 @@
  */
 
 import { type AbortedTransaction, RecordSet } from './recordSet.js';
+import type { FetchTransport } from './SourceFetcher.js';
 import { type FetchArgs, type InternalBroker, type InternalCluster, kafkajsFetchProtocol, type RawPartitionData, sendRequest } from './kafkajsInternals.js';
 
 /** What the broker answered for one partition. */
@@ -32,7 +33,7 @@ export interface FetchedPartition {
   readonly records: RawPartitionData['messages'] | undefined;
 }
 
-/** The partitions fetched from one broker. */
+/** One partition to fetch, and from which offset. */
 export interface FetchPartitionRequest {
   topic: string;
   partition: number;
@@ -218,22 +219,16 @@ function fromKafkajs(d: unknown): DecodedResponse {
 /** How long a fetch may wait at the broker for new records when its partitions are caught up, in ms. */
 export const LONG_POLL_MS = 500;
 
-/**
- * Fetches one partition from its leader (refreshing the metadata after a stale-leadership or
- * connection error, so that a retry goes to the new leader) and throws the partition's error.
- */
-export async function fetchOnePartition(
-  cluster: InternalCluster,
-  settings: FetchSettings,
-  req: FetchPartitionRequest,
-): Promise<{ set: RecordSet; highWatermark: number; lastStableOffset: number | undefined }> {
-  try {
-    const { broker } = await leaderBroker(cluster, req.topic, req.partition);
-    const [res] = await fetchFromBroker(broker, settings, [req]);
-    if (res!.error !== undefined) throw res!.error;
-    return { set: await recordSetOf(res!, req.offset), highWatermark: res!.highWatermark, lastStableOffset: res!.lastStableOffset };
-  } catch (err) {
-    if (isStaleMetadata(err)) await cluster.refreshMetadata().catch(() => undefined);
-    throw err;
-  }
+/** How a source's {@link SourceFetcher} reaches the brokers of `cluster`. */
+export function clusterTransport(cluster: InternalCluster): FetchTransport<InternalBroker> {
+  return {
+    leader: (topic, partition) => leaderBroker(cluster, topic, partition),
+    send: fetchFromBroker,
+    records: recordSetOf,
+    onError: async (err) => {
+      if (!isStaleMetadata(err)) return false;
+      await cluster.refreshMetadata().catch(() => undefined);
+      return true;
+    },
+  };
 }

@@ -93,6 +93,67 @@ describeKafka('KafkaSource', () => {
     expect(new Set(seen).size).toBe(total);
   });
 
+  it('polled in turn as the runtime does, with fetches shared and prefetched, resumes every partition exactly at its stored offset', async () => {
+    const brokers = kafkaBrokers();
+    const topic = uniqueTopic('src-prefetch');
+    await createTopic(brokers, topic, 4);
+    const total = 4000;
+    for (let chunk = 0; chunk < total; chunk += 1000) {
+      await produce(brokers, topic, Array.from({ length: 1000 }, (_, i) => ({ value: String(chunk + i), partition: (chunk + i) % 4 })));
+    }
+    // Small fetches and batches: many shared requests, each partition's next one in flight while it hands out the last.
+    const options = { tail: false, value: stringSerde, batchSize: 13, maxBytes: 1024 } as const;
+    const src = new KafkaSource<Buffer, string>(brokers, [topic], options);
+    const names = await src.listParts();
+    const parts = await Promise.all(names.map((n) => build(src, n, undefined)));
+    const committed: KafkaSourceMessage<Buffer, string>[] = [];
+    let epoch: KafkaSourceMessage<Buffer, string>[] = [];
+    const store = new Map<string, number>();
+    for (let round = 1; round <= 30; round++) {
+      for (const p of parts) {
+        const batch = await p.nextBatch();
+        if (batch !== EOF) epoch.push(...batch);
+      }
+      if (round % 7 === 0) {
+        // An epoch closes: every partition's snapshot is stored with what it handed out so far.
+        names.forEach((n, i) => store.set(n, parts[i]!.snapshot()));
+        committed.push(...epoch);
+        epoch = [];
+      }
+    }
+    expect(epoch.length).toBeGreaterThan(0); // read after the last snapshot: replayed on resume
+    for (const [i, n] of names.entries()) {
+      const mine = committed.filter((m) => m.partition === i);
+      expect(store.get(n)).toBe(mine.length === 0 ? 0 : mine[mine.length - 1]!.offset + 1);
+    }
+    const src2 = new KafkaSource<Buffer, string>(brokers, [topic], options);
+    const resumed = await Promise.all(names.map((n) => build(src2, n, store.get(n))));
+    const live = new Set(resumed);
+    const first = new Map<number, number>();
+    const after: KafkaSourceMessage<Buffer, string>[] = [];
+    while (live.size > 0) {
+      for (const p of live) {
+        const batch = await p.nextBatch();
+        if (batch === EOF) {
+          live.delete(p);
+          continue;
+        }
+        if (batch.length > 0 && !first.has(p.partition)) first.set(p.partition, batch[0]!.offset);
+        after.push(...batch);
+        const awake = p.nextAwake();
+        if (awake !== undefined) await new Promise((r) => setTimeout(r, Math.max(0, awake - Date.now())));
+      }
+    }
+    for (const [i, n] of names.entries()) expect(first.get(i)).toBe(store.get(n));
+    const values = [...committed, ...after].map((m) => Number(m.value));
+    expect(values).toHaveLength(total);
+    expect(new Set(values).size).toBe(total);
+    for (let i = 0; i < 4; i++) {
+      const offsets = [...committed, ...after].filter((m) => m.partition === i).map((m) => m.offset);
+      expect(offsets).toEqual(Array.from({ length: total / 4 }, (_, k) => k));
+    }
+  });
+
   it('with tail: true waits for new records without blocking, starting at the end when asked', async () => {
     const brokers = kafkaBrokers();
     const topic = uniqueTopic('src-tail');
@@ -109,6 +170,37 @@ describeKafka('KafkaSource', () => {
     const { items } = await drain(p, 2);
     expect(items.map((m) => m.value)).toEqual(['new-1', 'new-2']);
     expect(p.snapshot()).toBe(3);
+  });
+
+  it('tailing eight caught-up partitions, sees a new record on any of them within about one long poll', async () => {
+    const brokers = kafkaBrokers();
+    const topic = uniqueTopic('src-tail-many');
+    await createTopic(brokers, topic, 8);
+    const src = new KafkaSource<Buffer, string>(brokers, [topic], { startingOffset: 'end', value: stringSerde, pollIntervalMs: 20 });
+    const parts = await Promise.all((await src.listParts()).map((n) => build(src, n, undefined)));
+    /** Polls the partitions as the runtime does (each when its nextAwake is due) until `until` says stop. */
+    const run = async (ms: number, until: (m: KafkaSourceMessage<Buffer, string>) => boolean = () => false) => {
+      const awake = new Map<KafkaSourcePartition<Buffer, string>, number>();
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        for (const p of parts) {
+          if ((awake.get(p) ?? 0) > Date.now()) continue;
+          const batch = await p.nextBatch();
+          if (batch !== EOF && batch.some(until)) return true;
+          awake.set(p, p.nextAwake() ?? 0);
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      return false;
+    };
+    await run(1_500); // every partition caught up, polling
+    for (const partition of [7, 3, 0]) {
+      const t = Date.now();
+      await produce(brokers, topic, [{ value: `new-${partition}`, partition }]);
+      expect(await run(10_000, (m) => m.value === `new-${partition}`)).toBe(true);
+      // One fetch per partition would queue up to eight long polls of 500 ms on the broker's connection.
+      expect(Date.now() - t).toBeLessThan(1_000);
+    }
   });
 
   it('starts at a timestamp', async () => {

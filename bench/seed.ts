@@ -6,11 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Dataflow, runMain } from '../src/index.js';
-import * as op from '../src/operators/index.js';
+// The built package, as `weir run` and users run it: its background writer thread then starts as a
+// plain module, where from the TypeScript sources it would first load a TypeScript loader.
+import { Dataflow, runMain } from '../dist/src/index.js';
+import * as op from '../dist/src/operators/index.js';
+import { RecoveryConfig, initDbDir } from '../dist/src/recovery/index.js';
+import { TestingSource } from '../dist/src/testing/index.js';
 import { CountingSink, rate, timed } from './support.js';
-import { RecoveryConfig, initDbDir } from '../src/recovery/index.js';
-import { TestingSource } from '../src/testing/index.js';
 
 const BATCH = 1000;
 

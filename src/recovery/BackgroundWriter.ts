@@ -79,15 +79,20 @@ export class BackgroundWriter {
     this.send({ kind: 'commit', epoch, gcEpoch, packed }, transfer, `commit epoch ${epoch}`);
   }
 
-  /**
-   * Waits until the writer has answered the request in hand, if any.
-   * @throws {RecoveryError} when that request failed
-   */
-  async settled(): Promise<void> {
+  /** Resolves once the writer has answered the request in hand, if any, leaving the answer unread. */
+  async idle(): Promise<void> {
     while (Atomics.load(this.flag, 0) === BUSY) {
       const w = waitAsync(this.flag, 0, BUSY);
       if (w.async) await w.value;
     }
+  }
+
+  /**
+   * Waits until the writer has answered the request in hand, if any, and reads the answer.
+   * @throws {RecoveryError} when that request failed
+   */
+  async settled(): Promise<void> {
+    await this.idle();
     const reply = receiveMessageOnPort(this.port)?.message as WriterReply | undefined;
     const failure = reply === undefined ? this.failure : reply.ok ? undefined : reply.error;
     if (failure === undefined && reply === undefined && this.what !== '') {

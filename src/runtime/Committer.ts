@@ -41,6 +41,11 @@ export class Committer {
     return false;
   }
 
+  /** Resolves once the background commit, if any, is done or failed; {@link Committer.settled} tells which. */
+  async idle(): Promise<void> {
+    await this.writer?.idle();
+  }
+
   /** Waits for the background commit, if any. Rejects when it failed. */
   async settled(): Promise<void> {
     await this.writer?.settled();

@@ -277,7 +277,7 @@ async function idle(ctx: RunContext, epochEnd: number, signal: AbortSignal | und
   if (committing === undefined) return sleep(wait);
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    committing.settled().catch(() => undefined), // the loop's settle() reports a failure
+    committing.idle(), // the loop's settle() then reads the outcome
     new Promise<void>((resolve) => (timer = setTimeout(resolve, wait))),
   ]);
   clearTimeout(timer);

@@ -90,6 +90,8 @@ describe('commits on the background writer thread', () => {
     initDbDir(dir, 1);
     const recovery = new RecoveryConfig(dir, { backgroundCommitFrom: 0 });
     const inp: Item[] = Array.from({ length: 2000 }, (_, i): Item => [`k${i % 10}`, i]);
+    // The loop idles here, waiting on the writer, when the failed commit comes back.
+    inp.splice(1001, 0, TestingSource.PAUSE(300));
     const out: unknown[] = [];
     const sabotage = (x: number) => {
       // Mid-run, another connection breaks the store under the writer thread.

@@ -5,6 +5,13 @@
  * @module
  */
 
+/** Whether UTF-8 lengths that add up to this many bytes cut a text of `length` characters: only ASCII does. */
+export const isAsciiText = (byteLens: readonly number[], length: number): boolean => {
+  let total = 0;
+  for (let i = 0; i < byteLens.length; i++) total += byteLens[i]!;
+  return total === length;
+};
+
 /**
  * Cuts `text`, keys written one after another, into the keys, given each key's length in UTF-8
  * bytes (as SQLite's `octet_length` counts them).
@@ -12,10 +19,8 @@
 export function splitKeys(text: string, byteLens: readonly number[]): string[] {
   const n = byteLens.length;
   const keys = new Array<string>(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) total += byteLens[i]!;
   let off = 0;
-  if (total === text.length) {
+  if (isAsciiText(byteLens, text.length)) {
     // Only ASCII: a byte per character.
     for (let i = 0; i < n; i++) keys[i] = text.slice(off, (off += byteLens[i]!));
     return keys;
@@ -42,6 +47,8 @@ export function splitKeys(text: string, byteLens: readonly number[]): string[] {
 /** Keys and their serialized states: `keys[i]` holds the next `lens[i]` bytes of `bytes`. */
 export interface StateChunk {
   readonly keys: readonly string[];
+  /** Whether every key is known to be ASCII. */
+  readonly ascii: boolean;
   readonly lens: readonly number[];
   readonly bytes: Uint8Array;
 }
@@ -56,8 +63,8 @@ export class LoadedStates extends Map<string, Uint8Array> {
   private chunks: StateChunk[] | undefined = [];
 
   /** Adds loaded keys and their bytes. A key added again takes the later bytes, as with Map.set. @internal */
-  addChunk(keys: readonly string[], lens: readonly number[], bytes: Uint8Array): void {
-    const chunk = { keys, lens, bytes };
+  addChunk(keys: readonly string[], lens: readonly number[], bytes: Uint8Array, ascii = false): void {
+    const chunk = { keys, ascii, lens, bytes };
     if (this.chunks === undefined) this.setChunk(chunk);
     else this.chunks.push(chunk);
   }

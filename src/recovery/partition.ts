@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { Batched, MAX_BATCH, repeat } from './batch.js';
 import { PartitionGc } from './gc.js';
-import { LoadedStates, splitKeys } from './loaded.js';
+import { isAsciiText, LoadedStates, splitKeys } from './loaded.js';
 import type { OpenedPartition } from './openPartitions.js';
 import type { SnapshotRecord } from './store.js';
 
@@ -37,7 +37,7 @@ const LOAD_CHUNK_BYTES = 32 << 20;
 
 /**
  * The latest row per key before `@r`, a chunk of keys at a time in key order, aggregated per step:
- * the rows read, the last key, and for the live keys their names concatenated with their UTF-8
+ * the rows read, the last key (only when grouping: else it is the last live key), and for the live keys their names concatenated with their UTF-8
  * lengths (a JSON array), and their states' lengths (a JSON array) and bytes, concatenated. With
  * `unique`, every key has exactly one row before `@r` and it is no tombstone, so rows are read as
  * they are, without grouping them per key or filtering tombstones out.
@@ -48,7 +48,7 @@ const LOAD_CHUNK_BYTES = 32 << 20;
 const loadChunkSql = (after: boolean, unique: boolean) => {
   const live = unique ? '' : ' FILTER (WHERE ser IS NOT NULL)';
   return `
-SELECT step_id, count(*), max(state_key),
+SELECT step_id, count(*), ${unique ? 'NULL' : 'max(state_key)'},
   group_concat(state_key, '')${live},
   json_group_array(octet_length(state_key))${live},
   json_group_array(length(ser))${live},
@@ -64,7 +64,7 @@ GROUP BY step_id
 ORDER BY step_id`;
 };
 
-type LoadRow = [stepId: string, rows: number, lastKey: string, keys: string, keyLens: string, lens: string, bytes: Buffer | null];
+type LoadRow = [stepId: string, rows: number, lastKey: string | null, keys: string, keyLens: string, lens: string, bytes: Buffer | null];
 
 /** A validated partition file, ready for the store's reads and writes. */
 export class Partition {
@@ -184,12 +184,17 @@ export class Partition {
         const [stepId, count, lastKey, keys, keyLens, lens, buf] = groups[g]!;
         rows += count;
         params.s = stepId;
-        params.k = lastKey;
-        if (buf === null) continue; // only tombstones
+        if (buf === null) {
+          params.k = lastKey!; // only tombstones, so grouped: the last key is given
+          continue;
+        }
         bytes += buf.length;
+        const byteLens = JSON.parse(keyLens) as number[];
+        const names = splitKeys(keys, byteLens);
+        params.k = lastKey ?? names[names.length - 1]!;
         let states = out.get(stepId);
         if (states === undefined) out.set(stepId, (states = new LoadedStates()));
-        states.addChunk(splitKeys(keys, JSON.parse(keyLens) as number[]), JSON.parse(lens) as number[], buf);
+        states.addChunk(names, JSON.parse(lens) as number[], buf, isAsciiText(byteLens, keys.length));
       }
       if (rows < params.n) return;
       if (bytes < LOAD_CHUNK_BYTES / 2 && params.n < MAX_LOAD_ROWS) params.n *= 2;

@@ -38,6 +38,7 @@ class IndexedChunk {
     readonly keys: readonly string[],
     lens: readonly number[],
     readonly bytes: Uint8Array,
+    ascii: boolean,
   ) {
     const n = keys.length;
     this.ends = new Float64Array(n);
@@ -47,7 +48,7 @@ class IndexedChunk {
     this.first = keys[0]!;
     this.last = keys[n - 1]!;
     let high = false;
-    for (let i = 0; i < n && !high; i++) high = HIGH.test(keys[i]!);
+    if (!ascii) for (let i = 0; i < n && !high; i++) high = HIGH.test(keys[i]!);
     this.high = high;
   }
 
@@ -92,7 +93,7 @@ export class ResumeIndex<S> {
     this.map = raw.size > 0 ? new Map(raw) : undefined;
     for (const c of chunks) {
       if (c.keys.length === 0) continue;
-      const chunk = new IndexedChunk(c.keys, c.lens, c.bytes);
+      const chunk = new IndexedChunk(c.keys, c.lens, c.bytes, c.ascii);
       if (isAscending(chunk)) this.chunks.push(chunk);
       else this.toMap(chunk);
     }

@@ -169,8 +169,10 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
     await afterCommit(ctx, o, epoch);
   };
   const closeEpoch = async () => {
-    await barrierAll(ctx);
+    // The last commit is done and told before this epoch's barrier: a sink that commits per epoch
+    // (Kafka exactly-once) then has only this epoch open when it snapshots it.
     await settle();
+    await barrierAll(ctx);
     if (await o.commit(ctx.epoch)) await afterCommit(ctx, o, ctx.epoch);
     else inflight = ctx.epoch;
   };

@@ -21,6 +21,27 @@ describe('the package as a consumer sees it', () => {
     const out = execFileSync(process.execPath, ['src/main.mjs'], { cwd: dir, encoding: 'utf8' });
     for (const s of subpaths) expect(out).toMatch(new RegExp(`^${s} [1-9]`, 'm'));
 
+    // A run with recovery whose commits go to the background writer thread, twice: the second resumes.
+    const db = join(dir, 'db');
+    writeFileSync(
+      join(dir, 'src', 'recover.mjs'),
+      [
+        "import { Dataflow, runMain } from 'weir';",
+        "import * as op from 'weir/operators';",
+        "import { initDbDir, RecoveryConfig } from 'weir/recovery';",
+        "import { TestingSource, TestingSink } from 'weir/testing';",
+        "import { existsSync } from 'node:fs';",
+        `if (!existsSync(${JSON.stringify(db)})) initDbDir(${JSON.stringify(db)}, 2);`,
+        'const out = [];',
+        "const flow = new Dataflow('consumer');",
+        "flow.pipe(op.input('in', new TestingSource([1, 2, TestingSource.EOF(), 3])), op.keyOn('k', () => 'all'), op.statefulMap('sum', (s, x) => [(s ?? 0) + x, (s ?? 0) + x]), op.output('out', new TestingSink(out)));",
+        `await runMain(flow, { epochInterval: 0, recovery: new RecoveryConfig(${JSON.stringify(db)}, { backgroundCommitFrom: 0 }) });`,
+        'console.log(JSON.stringify(out));',
+      ].join('\n'),
+    );
+    expect(execFileSync(process.execPath, ['src/recover.mjs'], { cwd: dir, encoding: 'utf8' }).trim()).toBe('[["all",1],["all",3]]');
+    expect(execFileSync(process.execPath, ['src/recover.mjs'], { cwd: dir, encoding: 'utf8' }).trim()).toBe('[["all",6]]');
+
     // The types resolve from the package's own declarations, with strict TypeScript.
     writeFileSync(
       join(dir, 'src', 'flow.ts'),

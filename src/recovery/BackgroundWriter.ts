@@ -36,7 +36,8 @@ function spawn(workerData: object, transferList: MessagePort[]): Worker {
 export class BackgroundWriter {
   private failure: ErrorInfo | undefined;
   private exited = false;
-  private what = 'start';
+  /** What the request in hand is, for errors; '' when none. */
+  private what = '';
 
   private constructor(
     private readonly worker: Worker,
@@ -93,13 +94,13 @@ export class BackgroundWriter {
    */
   async settled(): Promise<void> {
     await this.idle();
-    const reply = receiveMessageOnPort(this.port)?.message as WriterReply | undefined;
-    const failure = reply === undefined ? this.failure : reply.ok ? undefined : reply.error;
-    if (failure === undefined && reply === undefined && this.what !== '') {
-      throw new RecoveryError(`the recovery writer thread did not answer (${this.what})`);
-    }
     const what = this.what;
+    if (what === '') return;
     this.what = '';
+    const reply = receiveMessageOnPort(this.port)?.message as WriterReply | undefined;
+    // No answer: the thread is gone (an 'error' or 'exit' event said why).
+    const failure =
+      reply === undefined ? (this.failure ?? { name: 'Error', message: 'the writer thread did not answer' }) : reply.ok ? undefined : reply.error;
     if (failure !== undefined) {
       const code = failure.code ? ` [${failure.code}]` : '';
       throw new RecoveryError(`the recovery store failed to ${what}: ${failure.name}: ${failure.message}${code}`);

@@ -59,23 +59,3 @@ export function packSnapshots(records: readonly SnapshotRecord[]): { packed: Pac
   const packed: PackedSnapshots = { stepIds, runs, keys: keys.join(''), keyLens, lens, bytes };
   return { packed, transfer: [runs.buffer, keyLens.buffer, lens.buffer, bytes.buffer] as ArrayBuffer[] };
 }
-
-/** The records back, their states as views into the packed bytes. */
-export function unpackSnapshots(p: PackedSnapshots): SnapshotRecord[] {
-  const n = p.lens.length;
-  const out = new Array<SnapshotRecord>(n);
-  let i = 0;
-  let keyOff = 0;
-  let off = 0;
-  for (let r = 0; r < p.stepIds.length; r++) {
-    const stepId = p.stepIds[r]!;
-    for (let end = i + p.runs[r]!; i < end; i++) {
-      const stateKey = p.keys.slice(keyOff, (keyOff += p.keyLens[i]!));
-      const len = p.lens[i]!;
-      let ser: Uint8Array | null = null;
-      if (len >= 0) ser = p.bytes.subarray(off, (off += len));
-      out[i] = { stepId, stateKey, ser };
-    }
-  }
-  return out;
-}

@@ -9,7 +9,6 @@ import { Batched, MAX_BATCH, repeat } from './batch.js';
 import { PartitionGc } from './gc.js';
 import { isAsciiText, LoadedStates, splitKeys } from './loaded.js';
 import type { OpenedPartition } from './openPartitions.js';
-import type { SnapshotRecord } from './store.js';
 
 /** What a partition file says about the progress it has seen. */
 export interface PartitionProgress {
@@ -26,8 +25,18 @@ export interface PartitionProgress {
 /** One step's snapshots of one epoch in one partition, in key order (for B-tree locality). */
 export interface StepSnaps {
   readonly stepId: string;
-  readonly records: readonly SnapshotRecord[];
+  /** The state keys, in key order. */
+  readonly keys: readonly string[];
+  /** Each state's length in bytes, -1 for a tombstone. */
+  readonly lens: readonly number[];
+  /** Where each state starts in `bytes`. */
+  readonly offs: readonly number[];
+  /** The states' bytes, shared by every step of a commit. */
+  readonly bytes: Uint8Array;
 }
+
+/** A statement's states are bound as one blob of at most this many bytes (SQLite caps a value at 1 GB). */
+const MAX_STATEMENT_BYTES = 64 << 20;
 
 /** Loading reads the latest snapshots in chunks of keys, growing from the first to the maximum size. */
 const FIRST_LOAD_ROWS = 1024;
@@ -79,8 +88,10 @@ export class Partition {
   private readonly loadUnique: readonly [Database.Statement, Database.Statement];
   private readonly pendingBefore: Database.Statement;
   private readonly insertRows: Batched;
-  private readonly named = { s: '', e: 0 };
-  private readonly rowArgs = new Array<unknown>(2 * MAX_BATCH);
+  private readonly named = { s: '', e: 0, b: Buffer.alloc(1) };
+  private readonly rowArgs = new Array<unknown>(4 * MAX_BATCH);
+  /** The statement's states, copied one after another. */
+  private scratch = Buffer.alloc(64 << 10);
   private readonly keyArgs = new Array<unknown>(MAX_BATCH);
   private readonly begin: (exNum: number, workerCount: number, resumeEpoch: number) => void;
   private readonly write: (exNum: number, worker: number, epoch: number, steps: readonly StepSnaps[], gcEpoch: number) => void;
@@ -96,10 +107,14 @@ export class Partition {
     this.loadGrouped = [db.prepare(loadChunkSql(false, false)).raw(), db.prepare(loadChunkSql(true, false)).raw()];
     this.loadUnique = [db.prepare(loadChunkSql(false, true)).raw(), db.prepare(loadChunkSql(true, true)).raw()];
     this.pendingBefore = db.prepare('SELECT 1 FROM pending_gc WHERE snap_epoch < ? LIMIT 1').pluck();
+    // A row's state is a slice of the statement's blob @b (no object per row to bind), or NULL
+    // for a tombstone. @b always has a byte more than its states: substr() of an empty blob is NULL.
     this.insertRows = new Batched(
       db,
-      (n) => `INSERT OR REPLACE INTO snaps (step_id, state_key, snap_epoch, ser_change) VALUES ${repeat('(@s, ?, @e, ?)', n)}`,
-      2,
+      (n) =>
+        'INSERT OR REPLACE INTO snaps (step_id, state_key, snap_epoch, ser_change) VALUES ' +
+        repeat('(@s, ?, @e, iif(? < 0, NULL, substr(@b, ?, ?)))', n),
+      4,
     );
     const insertEx = db.prepare('INSERT INTO exs (ex_num, worker_count, resume_epoch) VALUES (?, ?, ?)');
     const setFront = db.prepare(
@@ -227,28 +242,50 @@ export class Partition {
    * Otherwise the keys are recorded for a later collection.
    */
   private writeStep(st: StepSnaps, epoch: number, collectNow: boolean): void {
-    const { stepId, records } = st;
+    const { stepId, keys, lens, offs, bytes } = st;
     const named = this.named;
     named.s = stepId;
     named.e = epoch;
     const rowArgs = this.rowArgs;
     const keyArgs = this.keyArgs;
-    for (let i = 0; i < records.length; ) {
-      const n = Math.min(MAX_BATCH, records.length - i);
+    for (let i = 0; i < keys.length; ) {
+      let n = 0;
       let rows = 0;
-      for (let j = 0; j < n; j++, i++) {
-        const { stateKey, ser } = records[i]!;
+      let used = 0;
+      for (; n < MAX_BATCH && i < keys.length; n++, i++) {
+        const len = lens[i]!;
+        if (len > 0 && n > 0 && used + len > MAX_STATEMENT_BYTES) break;
+        const key = keys[i]!;
         if (collectNow) {
-          keyArgs[j] = stateKey;
-          if (ser === null) continue;
+          keyArgs[n] = key;
+          if (len < 0) continue;
         }
-        rowArgs[2 * rows] = stateKey;
-        rowArgs[2 * rows + 1] = ser;
+        if (len > 0) used = this.copyState(bytes, offs[i]!, len, used);
+        rowArgs[4 * rows] = key;
+        rowArgs[4 * rows + 1] = len;
+        rowArgs[4 * rows + 2] = used - Math.max(len, 0) + 1;
+        rowArgs[4 * rows + 3] = len;
         rows++;
       }
       if (collectNow) this.gc.replaceKeys(stepId, keyArgs, n, epoch);
-      if (rows > 0) this.insertRows.run(named, rowArgs, rows);
+      if (rows > 0) {
+        named.b = this.scratch.subarray(0, used + 1);
+        this.insertRows.run(named, rowArgs, rows);
+      }
     }
-    if (!collectNow) this.gc.defer(stepId, records.map((r) => r.stateKey), epoch);
+    if (!collectNow) this.gc.defer(stepId, keys, epoch);
+  }
+
+  /** Appends `bytes[off, off + len)` to the statement's blob at `used`; returns the new length. */
+  private copyState(bytes: Uint8Array, off: number, len: number, used: number): number {
+    if (used + len + 1 > this.scratch.length) {
+      const grown = Buffer.alloc(Math.max(2 * this.scratch.length, used + len + 1));
+      this.scratch.copy(grown, 0, 0, used);
+      this.scratch = grown;
+    }
+    const scratch = this.scratch;
+    if (len < 32) for (let k = 0; k < len; k++) scratch[used + k] = bytes[off + k]!;
+    else scratch.set(bytes.subarray(off, off + len), used);
+    return used + len;
   }
 }

@@ -7,6 +7,7 @@ import { partitionFor } from './hash.js';
 import { RecoveryError } from './errors.js';
 import { openPartitions } from './openPartitions.js';
 import type { LoadedStates } from './loaded.js';
+import { packSnapshots, type PackedSnapshots } from './packSnapshots.js';
 import { Partition, type StepSnaps } from './partition.js';
 import { resumeEpochOf } from './resume.js';
 
@@ -46,10 +47,6 @@ export interface StoreHandoff {
   readonly fronts: readonly number[];
   readonly deferredGc: number;
 }
-
-/** Orders records by state key; the sort is stable, so a repeated key keeps its last record last. */
-const byKey = (a: SnapshotRecord, b: SnapshotRecord): number =>
-  a.stateKey < b.stateKey ? -1 : a.stateKey > b.stateKey ? 1 : 0;
 
 /**
  * The open recovery partitions of one directory: where snapshots are committed and read back.
@@ -175,6 +172,19 @@ export class RecoveryStore {
    * @param workerIndex the committing worker, default 0
    */
   commitEpoch(epoch: number, snaps: SnapshotRecord[], gcEpoch: number, workerIndex = 0): void {
+    this.commitSnaps(epoch, snaps, gcEpoch, workerIndex);
+  }
+
+  /**
+   * {@link RecoveryStore.commitEpoch} for records packed by `packSnapshots`, as a writer thread
+   * receives them.
+   * @internal
+   */
+  commitPacked(epoch: number, packed: PackedSnapshots, gcEpoch: number, workerIndex = 0): void {
+    this.commitSnaps(epoch, packed, gcEpoch, workerIndex);
+  }
+
+  private commitSnaps(epoch: number, snaps: SnapshotRecord[] | PackedSnapshots, gcEpoch: number, workerIndex: number): void {
     this.assertOpen();
     if (this.exNum === 0) throw new RecoveryError('RecoveryStore.commitEpoch: call beginExecution() first');
     if (!Number.isSafeInteger(epoch) || epoch < this.resumeEpoch) {
@@ -198,7 +208,7 @@ export class RecoveryStore {
     // their commits resumes at the slowest frontier from before this commit.
     const safe = (this.partCount === 1 ? after : before) - 1;
     const gc = Math.max(Math.min(gcEpoch, safe), this.deferredGc);
-    const routed = this.route(snaps);
+    const routed = this.route(Array.isArray(snaps) ? packSnapshots(snaps).packed : (snaps as PackedSnapshots));
     for (let i = 0; i < this.parts.length; i++) this.parts[i]!.commit(this.exNum, workerIndex, epoch, routed[i]!, gc);
     this.fronts[workerIndex] = epoch + 1;
     this.deferredGc = Math.max(this.deferredGc, Math.min(gcEpoch, after - 1));
@@ -263,19 +273,46 @@ export class RecoveryStore {
 
   /**
    * Groups the records by partition, then by step, each group in key order: rows written in
-   * B-tree order touch each page once, several times faster than in random order.
+   * B-tree order touch each page once, several times faster than in random order. A repeated key
+   * keeps its last record last.
    */
-  private route(snaps: SnapshotRecord[]): StepSnaps[][] {
-    const groups = this.parts.map(() => new Map<string, SnapshotRecord[]>());
-    const single = this.partCount === 1;
-    for (let i = 0; i < snaps.length; i++) {
-      const s = snaps[i]!;
-      const m = groups[single ? 0 : partitionFor(s.stepId, s.stateKey, this.partCount)]!;
-      let g = m.get(s.stepId);
-      if (g === undefined) m.set(s.stepId, (g = []));
-      g.push(s);
+  private route(p: PackedSnapshots): StepSnaps[][] {
+    const n = p.lens.length;
+    const keys = new Array<string>(n);
+    const offs = new Array<number>(n);
+    for (let i = 0, k = 0, off = 0; i < n; i++) {
+      keys[i] = p.keys.slice(k, (k += p.keyLens[i]!));
+      offs[i] = off;
+      if (p.lens[i]! > 0) off += p.lens[i]!;
     }
-    return groups.map((m) => Array.from(m, ([stepId, records]) => ({ stepId, records: records.sort(byKey) })));
+    const groups = this.parts.map(() => new Map<string, number[]>());
+    const single = this.partCount === 1;
+    for (let r = 0, i = 0; r < p.stepIds.length; r++) {
+      const stepId = p.stepIds[r]!;
+      for (let end = i + p.runs[r]!; i < end; i++) {
+        const m = groups[single ? 0 : partitionFor(stepId, keys[i]!, this.partCount)]!;
+        let g = m.get(stepId);
+        if (g === undefined) m.set(stepId, (g = []));
+        g.push(i);
+      }
+    }
+    const byKey = (a: number, b: number): number => {
+      const x = keys[a]!;
+      const y = keys[b]!;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    };
+    return groups.map((m) =>
+      Array.from(m, ([stepId, idx]): StepSnaps => {
+        idx.sort(byKey);
+        return {
+          stepId,
+          keys: idx.map((i) => keys[i]!),
+          lens: idx.map((i) => p.lens[i]!),
+          offs: idx.map((i) => offs[i]!),
+          bytes: p.bytes,
+        };
+      }),
+    );
   }
 
   private assertOpen(): void {

@@ -6,7 +6,7 @@
  * @module
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { type PackedSnapshots, unpackSnapshots } from './packSnapshots.js';
+import type { PackedSnapshots } from './packSnapshots.js';
 import { RecoveryStore, type StoreHandoff } from './store.js';
 import { type WriterReply, type WriterRequest, IDLE, describeError } from './writerProtocol.js';
 
@@ -26,7 +26,7 @@ parentPort!.on('message', (m: WriterRequest) => {
     if (m.kind === 'commit') {
       // The first request opens the store; a failure there fails it, and every later one.
       store ??= RecoveryStore.adopt(handoff);
-      store.commitEpoch(m.epoch, unpackSnapshots(m.packed as PackedSnapshots), m.gcEpoch);
+      store.commitPacked(m.epoch, m.packed as PackedSnapshots, m.gcEpoch);
     } else store?.close();
     reply({ ok: true });
   } catch (err) {

@@ -4,24 +4,39 @@ import { Dataflow, runMain } from 'weir';
 import * as op from 'weir/operators';
 import { initDbDir, RecoveryConfig, RecoveryError, RecoveryStore, v8Serde } from 'weir/recovery';
 import { TestingSink, TestingSource, type TestingMarker } from 'weir/testing';
-import { packSnapshots, unpackSnapshots } from '../../src/recovery/packSnapshots.js';
+import { packSnapshots } from '../../src/recovery/packSnapshots.js';
 import type { SnapshotRecord } from '../../src/recovery/store.js';
 import { partFiles, tempDir } from './support.js';
 
 describe('packed snapshots', () => {
-  it('cross to another thread and come back record for record', () => {
+  it('cross to another thread and are committed record for record', () => {
     const records: SnapshotRecord[] = [
       { stepId: 'f.a', stateKey: 'k1', ser: v8Serde.serialize(1) },
       { stepId: 'f.a', stateKey: '', ser: v8Serde.serialize('x'.repeat(100)) },
       { stepId: 'f.b', stateKey: '😀\u0000é', ser: null },
       { stepId: 'f.b', stateKey: 'k2', ser: new Uint8Array(0) },
       { stepId: 'f.a', stateKey: 'k3', ser: v8Serde.serialize(new Map([['m', 1n]])) },
+      { stepId: 'f.b', stateKey: 'k4', ser: v8Serde.serialize({ big: 'y'.repeat(5000) }) },
     ];
     const { packed, transfer } = packSnapshots(records);
     const cloned = structuredClone(packed, { transfer });
-    const back = unpackSnapshots(cloned);
-    expect(back.map((r) => ({ ...r, ser: r.ser && Buffer.from(r.ser) }))).toEqual(records.map((r) => ({ ...r, ser: r.ser && Buffer.from(r.ser) })));
     expect(packed.bytes.byteLength).toBe(0); // transferred, not copied
+    for (const backupInterval of [0, 1]) {
+      // Written with collection at once (tombstones skipped) and with collection deferred (tombstones stored).
+      const dir = tempDir();
+      initDbDir(dir, 3);
+      const store = RecoveryStore.open(dir);
+      store.beginExecution();
+      store.commitPacked(1, cloned, 1 - backupInterval);
+      store.close();
+      const again = RecoveryStore.open(dir);
+      const loaded = again.loadSnapshots();
+      again.close();
+      const got = [...loaded].flatMap(([stepId, m]) => [...m].map(([k, b]) => [stepId, k, Buffer.from(b).toString('hex')]));
+      const want = records.filter((r) => r.ser !== null).map((r) => [r.stepId, r.stateKey, Buffer.from(r.ser!).toString('hex')]);
+      const order = (a: string[], b: string[]) => (a.join('|') < b.join('|') ? -1 : 1);
+      expect(got.sort(order)).toEqual(want.sort(order));
+    }
   });
 });
 

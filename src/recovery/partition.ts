@@ -37,6 +37,8 @@ export interface StepSnaps {
 
 /** A statement's states are bound as one blob of at most this many bytes (SQLite caps a value at 1 GB). */
 const MAX_STATEMENT_BYTES = 64 << 20;
+/** The statement blob's buffer is kept between commits up to this size. */
+const SCRATCH_KEEP = 1 << 20;
 
 /** Loading reads the latest snapshots in chunks of keys, growing from the first to the maximum size. */
 const FIRST_LOAD_ROWS = 1024;
@@ -91,7 +93,7 @@ export class Partition {
   private readonly named = { s: '', e: 0, b: Buffer.alloc(1) };
   private readonly rowArgs = new Array<unknown>(4 * MAX_BATCH);
   /** The statement's states, copied one after another. */
-  private scratch = Buffer.alloc(64 << 10);
+  private scratch = Buffer.alloc(SCRATCH_KEEP);
   private readonly keyArgs = new Array<unknown>(MAX_BATCH);
   private readonly begin: (exNum: number, workerCount: number, resumeEpoch: number) => void;
   private readonly write: (exNum: number, worker: number, epoch: number, steps: readonly StepSnaps[], gcEpoch: number) => void;
@@ -274,6 +276,11 @@ export class Partition {
       }
     }
     if (!collectNow) this.gc.defer(stepId, keys, epoch);
+    if (this.scratch.length > SCRATCH_KEEP) {
+      // Huge states passed: give the memory back.
+      this.scratch = Buffer.alloc(SCRATCH_KEEP);
+      named.b = this.scratch;
+    }
   }
 
   /** Appends `bytes[off, off + len)` to the statement's blob at `used`; returns the new length. */

@@ -17,6 +17,8 @@ describe('packed snapshots', () => {
       { stepId: 'f.b', stateKey: 'k2', ser: new Uint8Array(0) },
       { stepId: 'f.a', stateKey: 'k3', ser: v8Serde.serialize(new Map([['m', 1n]])) },
       { stepId: 'f.b', stateKey: 'k4', ser: v8Serde.serialize({ big: 'y'.repeat(5000) }) },
+      // Bigger than the statement buffer a partition keeps: it grows, then shrinks again.
+      { stepId: 'f.a', stateKey: 'huge', ser: Buffer.alloc(3 << 20, 7) },
     ];
     const { packed, transfer } = packSnapshots(records);
     const cloned = structuredClone(packed, { transfer });

@@ -179,6 +179,8 @@ class StatefulStep<V, W, S> implements TimerStep {
   private readonly env: StatefulEnv;
   /** With a lazy resume: the stored states not yet taken. */
   private readonly resume: ResumeIndex<S> | undefined;
+  /** Whether snapshots are kept (the run has recovery). */
+  private readonly recovering: boolean;
   private readonly emit: Emit<W> = (w) => {
     this.outItems.push([this.current, w]);
   };
@@ -191,6 +193,7 @@ class StatefulStep<V, W, S> implements TimerStep {
     private readonly lazy: boolean,
   ) {
     this.env = { now: ctx.now };
+    this.recovering = ctx.recovering;
     this.port = ctx.port<[string, W]>(portIndex);
     ctx.timerSteps.push(this);
     if (lazy) {
@@ -276,16 +279,16 @@ class StatefulStep<V, W, S> implements TimerStep {
 
   /** Applies a hook's answer, and remembers the key for the epoch's snapshot. */
   private after(entry: Entry<V, W, S>, r: Retain, hook: string): void {
-    if (r === 'discard') {
+    if (r === 'retain') {
+      if (entry.logic!.notifyAt !== undefined) this.arm(entry);
+    } else if (r === 'discard') {
       entry.logic = undefined;
       entry.due = Infinity;
-      if (!this.ctx.recovering) this.entries.delete(entry.key);
-    } else if (r === 'retain') {
-      this.arm(entry);
+      if (!this.recovering) this.entries.delete(entry.key);
     } else {
       throw new StepError(this.id, `${hook} must return 'retain' or 'discard', got ${JSON.stringify(r)}`, { key: entry.key });
     }
-    if (this.ctx.recovering && !entry.touched) {
+    if (this.recovering && !entry.touched) {
       entry.touched = true;
       this.touched.push(entry);
     }

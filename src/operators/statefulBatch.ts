@@ -359,12 +359,11 @@ class StatefulStep<V, W, S> implements TimerStep {
     for (const entry of this.entries.values()) if (entry.logic?.onEof !== undefined) ending.push(entry);
     ending.sort(byKey);
     for (const entry of ending) {
-      const logic = entry.logic;
-      if (!logic?.onEof) continue;
+      const logic = entry.logic!;
       this.current = entry.key;
       let r: Retain;
       try {
-        r = logic.onEof(this.emit);
+        r = logic.onEof!(this.emit);
       } catch (err) {
         throw stepErrorFrom(this.id, 'onEof', err, entry.key);
       }

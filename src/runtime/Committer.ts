@@ -26,7 +26,7 @@ export class Committer {
    * @returns `true` when the commit is done, `false` when it runs in the background: await
    *   {@link Committer.settled} before relying on it
    */
-  async commit(epoch: number, snaps: SnapshotRecord[], gcEpoch: number): Promise<boolean> {
+  commit(epoch: number, snaps: SnapshotRecord[], gcEpoch: number): boolean {
     if (this.writer === undefined) {
       const store = this.store;
       if (store === undefined) return true;

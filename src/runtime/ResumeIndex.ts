@@ -1,6 +1,6 @@
-import { StepError } from '../errors.js';
 import { LoadedStates, type StateChunk } from '../recovery/loaded.js';
-import { deserializeRange, v8Serde, type Serde } from '../recovery/serde.js';
+import type { Serde } from '../recovery/serde.js';
+import { decodeState } from './decodeState.js';
 
 /** Characters whose UTF-16 order differs from their UTF-8 (code point) order: surrogates and U+E000 up. */
 const HIGH = /[\ud800-\uffff]/;
@@ -131,11 +131,7 @@ export class ResumeIndex<S> {
   }
 
   private decode(key: string, bytes: Uint8Array, start: number, end: number): S {
-    try {
-      return (this.serde === v8Serde ? deserializeRange(bytes, start, end) : this.serde.deserialize(bytes.subarray(start, end))) as S;
-    } catch (err) {
-      throw new StepError(this.stepId, `cannot deserialize the stored state: ${(err as Error).message}`, { key, cause: err });
-    }
+    return decodeState(this.serde, this.stepId, key, bytes, start, end) as S;
   }
 
   /** A chunk out of key order (not expected from SQLite, but never trusted blindly): its keys go to the Map. */

@@ -1,7 +1,8 @@
 import { StepError, WeirError, describeValue } from '../errors.js';
 import { LoadedStates } from '../recovery/loaded.js';
-import { deserializeRange, v8Serde, type Serde } from '../recovery/serde.js';
+import type { Serde } from '../recovery/serde.js';
 import type { SnapshotRecord } from '../recovery/store.js';
+import { decodeState } from './decodeState.js';
 import { Port } from './port.js';
 import { ResumeIndex } from './ResumeIndex.js';
 
@@ -92,27 +93,12 @@ export class RunContext {
     const out = new Map<string, S>();
     if (!raw) return out;
     const serde = this.serde;
-    const failed = (key: string, err: unknown) =>
-      new StepError(stepId, `cannot deserialize the stored state: ${(err as Error).message}`, { key, cause: err });
     // The store's packed chunks are decoded in place, without a view per key.
     const chunks = raw instanceof LoadedStates ? raw.takeChunks() : [];
-    for (const [key, bytes] of raw) {
-      try {
-        out.set(key, serde.deserialize(bytes) as S);
-      } catch (err) {
-        throw failed(key, err);
-      }
-    }
+    for (const [key, bytes] of raw) out.set(key, decodeState(serde, stepId, key, bytes, 0, bytes.length) as S);
     for (const { keys, lens, bytes } of chunks) {
-      let i = 0;
-      try {
-        for (let off = 0, end = 0; i < keys.length; i++, off = end) {
-          end = off + lens[i]!;
-          const state = serde === v8Serde ? deserializeRange(bytes, off, end) : serde.deserialize(bytes.subarray(off, end));
-          out.set(keys[i]!, state as S);
-        }
-      } catch (err) {
-        throw failed(keys[i]!, err);
+      for (let i = 0, off = 0; i < keys.length; off += lens[i]!, i++) {
+        out.set(keys[i]!, decodeState(serde, stepId, keys[i]!, bytes, off, off + lens[i]!) as S);
       }
     }
     this.resume.delete(stepId);

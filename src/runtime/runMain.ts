@@ -148,7 +148,7 @@ interface LoopOptions {
   onProgress: ((p: Progress) => void) | undefined;
   committer: Committer;
   /** Commits the closing epoch's snapshots: `true` when done, `false` when it runs in the background. */
-  commit: (epoch: number) => Promise<boolean>;
+  commit: (epoch: number) => boolean;
 }
 
 async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
@@ -173,7 +173,7 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
     // (Kafka exactly-once) then has only this epoch open when it snapshots it.
     await settle();
     await barrierAll(ctx);
-    if (await o.commit(ctx.epoch)) await afterCommit(ctx, o, ctx.epoch);
+    if (o.commit(ctx.epoch)) await afterCommit(ctx, o, ctx.epoch);
     else inflight = ctx.epoch;
   };
   try {

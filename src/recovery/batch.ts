@@ -16,9 +16,16 @@ interface Sized {
   readonly args: unknown[];
 }
 
+/** The item counts statements are prepared for, largest first. A shorter tail is padded. */
+const SIZES = [MAX_BATCH, 64, 16] as const;
+
 /**
- * A statement prepared for each power-of-two item count up to {@link MAX_BATCH}, on first use.
- * Every statement also takes the same named parameters.
+ * A statement prepared for a few item counts ({@link MAX_BATCH}, 64 and 16), on first use. Every
+ * statement also takes the same named parameters.
+ *
+ * A count that is not a sum of those sizes is padded by repeating its last item, so only three
+ * statements are ever prepared. The statement must therefore give the same result for an item
+ * listed twice: a DELETE with an IN list, or an INSERT OR REPLACE of the same row.
  */
 export class Batched {
   private readonly sized: (Sized | undefined)[] = [];
@@ -41,27 +48,31 @@ export class Batched {
    */
   run(named: object, args: unknown[], n: number): void {
     const w = this.width;
+    if (n === MAX_BATCH) {
+      this.of(0).stmt.run(named, args);
+      return;
+    }
     let done = 0;
     while (done < n) {
-      let size = MAX_BATCH;
-      while (size > n - done) size >>= 1;
-      const s = this.of(size);
-      if (size === MAX_BATCH) {
-        s.stmt.run(named, args); // then done is 0 and n is MAX_BATCH
-      } else {
-        for (let j = 0; j < size * w; j++) s.args[j] = args[done * w + j];
-        s.stmt.run(named, s.args);
-      }
-      done += size;
+      let i = 1;
+      while (i < SIZES.length - 1 && SIZES[i]! > n - done) i++;
+      const size = SIZES[i]!;
+      const s = this.of(i);
+      const take = Math.min(size, n - done);
+      for (let j = 0; j < take * w; j++) s.args[j] = args[done * w + j];
+      // Pad with the last item.
+      for (let j = take * w; j < size * w; j++) s.args[j] = args[(done + take - 1) * w + (j % w)];
+      s.stmt.run(named, s.args);
+      done += take;
     }
   }
 
-  private of(size: number): Sized {
-    const log = Math.log2(size);
-    let s = this.sized[log];
+  private of(i: number): Sized {
+    let s = this.sized[i];
     if (s === undefined) {
+      const size = SIZES[i]!;
       s = { stmt: this.db.prepare(this.sql(size)), args: new Array<unknown>(size * this.width) };
-      this.sized[log] = s;
+      this.sized[i] = s;
     }
     return s;
   }

@@ -85,13 +85,12 @@ export class Partition {
   private readonly db: Database.Database;
   private readonly latestEx: Database.Statement;
   private readonly minFront: Database.Statement;
-  /** The load statements: [first chunk, later chunks], grouping rows per key or not. */
-  private readonly loadGrouped: readonly [Database.Statement, Database.Statement];
-  private readonly loadUnique: readonly [Database.Statement, Database.Statement];
+  /** The load statements, prepared on first use: by `unique` (0 grouping rows per key, 1 not), then `after`. */
+  private readonly loadStmts: (Database.Statement | undefined)[] = [];
   private readonly pendingBefore: Database.Statement;
   private readonly insertRows: Batched;
   private readonly named = { s: '', e: 0, b: Buffer.alloc(1) };
-  private readonly rowArgs = new Array<unknown>(4 * MAX_BATCH);
+  private readonly rowArgs = new Array<unknown>(3 * MAX_BATCH);
   /** The statement's states, copied one after another. */
   private scratch = Buffer.alloc(SCRATCH_KEEP);
   private readonly keyArgs = new Array<unknown>(MAX_BATCH);
@@ -106,17 +105,16 @@ export class Partition {
     const gc = (this.gc = new PartitionGc(db, opened.partIndex));
     this.latestEx = db.prepare('SELECT ex_num, resume_epoch FROM exs ORDER BY ex_num DESC LIMIT 1').raw();
     this.minFront = db.prepare('SELECT MIN(MAX(worker_frontier, ?)) FROM fronts WHERE ex_num = ?').pluck();
-    this.loadGrouped = [db.prepare(loadChunkSql(false, false)).raw(), db.prepare(loadChunkSql(true, false)).raw()];
-    this.loadUnique = [db.prepare(loadChunkSql(false, true)).raw(), db.prepare(loadChunkSql(true, true)).raw()];
     this.pendingBefore = db.prepare('SELECT 1 FROM pending_gc WHERE snap_epoch < ? LIMIT 1').pluck();
-    // A row's state is a slice of the statement's blob @b (no object per row to bind), or NULL
-    // for a tombstone. @b always has a byte more than its states: substr() of an empty blob is NULL.
+    // A row's state is a slice of the statement's blob @b (no object per row to bind); a NULL
+    // start makes it NULL, a tombstone. @b always has a byte more than its states: substr() of an
+    // empty blob is NULL.
     this.insertRows = new Batched(
       db,
       (n) =>
         'INSERT OR REPLACE INTO snaps (step_id, state_key, snap_epoch, ser_change) VALUES ' +
-        repeat('(@s, ?, @e, iif(? < 0, NULL, substr(@b, ?, ?)))', n),
-      4,
+        repeat('(@s, ?, @e, substr(@b, ?, ?))', n),
+      3,
     );
     const insertEx = db.prepare('INSERT INTO exs (ex_num, worker_count, resume_epoch) VALUES (?, ?, ?)');
     const setFront = db.prepare(
@@ -183,12 +181,12 @@ export class Partition {
    */
   loadInto(out: Map<string, LoadedStates>, resumeEpoch: number): void {
     const params = { r: resumeEpoch, s: '', k: '', n: FIRST_LOAD_ROWS };
-    const stmts = this.pendingBefore.get(resumeEpoch) === undefined ? this.loadUnique : this.loadGrouped;
+    const unique = this.pendingBefore.get(resumeEpoch) === undefined;
     let after = false;
     for (;;) {
       let groups: LoadRow[];
       try {
-        groups = stmts[after ? 1 : 0].all(params) as LoadRow[];
+        groups = this.loadStmt(unique, after).all(params) as LoadRow[];
       } catch (err) {
         // A chunk's bytes exceed SQLite's length limit: states of hundreds of MB each. Read the rest row by row.
         if ((err as { code?: unknown }).code !== 'SQLITE_TOOBIG') throw err;
@@ -218,6 +216,11 @@ export class Partition {
       else if (bytes > LOAD_CHUNK_BYTES && params.n > 1) params.n >>= 1;
       after = true;
     }
+  }
+
+  private loadStmt(unique: boolean, after: boolean): Database.Statement {
+    const i = (unique ? 2 : 0) + (after ? 1 : 0);
+    return (this.loadStmts[i] ??= this.db.prepare(loadChunkSql(after, unique)).raw());
   }
 
   /** The slow path of {@link Partition.loadInto}: one row per key, from the cursor in `params` on. */
@@ -263,10 +266,9 @@ export class Partition {
           if (len < 0) continue;
         }
         if (len > 0) used = this.copyState(bytes, offs[i]!, len, used);
-        rowArgs[4 * rows] = key;
-        rowArgs[4 * rows + 1] = len;
-        rowArgs[4 * rows + 2] = used - Math.max(len, 0) + 1;
-        rowArgs[4 * rows + 3] = len;
+        rowArgs[3 * rows] = key;
+        rowArgs[3 * rows + 1] = len < 0 ? null : used - len + 1;
+        rowArgs[3 * rows + 2] = len < 0 ? 0 : len;
         rows++;
       }
       if (collectNow) this.gc.replaceKeys(stepId, keyArgs, n, epoch);

@@ -7,8 +7,8 @@
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { RecoveryError } from './errors.js';
-import { packSnapshots } from './packSnapshots.js';
-import type { SnapshotRecord, StoreHandoff } from './store.js';
+import type { PackedSnapshots } from './packSnapshots.js';
+import type { StoreHandoff } from './store.js';
 import { BUSY, IDLE, type ErrorInfo, type WriterReply, type WriterRequest } from './writerProtocol.js';
 
 /** `Atomics.waitAsync` (ES2024, in Node since 16), typed. */
@@ -72,11 +72,11 @@ export class BackgroundWriter {
   }
 
   /**
-   * Starts committing one epoch. The writer must be idle: await {@link BackgroundWriter.settled}
+   * Starts committing one epoch, packed by `packSnapshots` or a `SnapshotPacker` (`transfer` lists
+   * its buffers, which move to the writer). The writer must be idle: await {@link BackgroundWriter.settled}
    * first. The first commit also opens the store, once the thread has started.
    */
-  commit(epoch: number, snaps: readonly SnapshotRecord[], gcEpoch: number): void {
-    const { packed, transfer } = packSnapshots(snaps);
+  commit(epoch: number, packed: PackedSnapshots, transfer: ArrayBuffer[], gcEpoch: number): void {
     this.send({ kind: 'commit', epoch, gcEpoch, packed }, transfer, `commit epoch ${epoch}`);
   }
 

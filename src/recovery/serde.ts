@@ -123,13 +123,6 @@ function isJsonExact(v: object): boolean {
   }
 }
 
-function tagOnly(tag: number): Uint8Array {
-  const out = new Uint8Array(1);
-  out[0] = tag;
-  return out;
-}
-
-/** `tag` then the UTF-8 bytes of `s`, which must be well-formed. */
 function tagged(tag: number, s: string): Uint8Array {
   const n = s.length;
   if (n <= SHORT_STRING) {
@@ -146,41 +139,74 @@ function tagged(tag: number, s: string): Uint8Array {
   return Buffer.from(TAG_CHARS[tag]! + s, 'utf8');
 }
 
-function serializeNumber(v: number): Uint8Array {
-  if ((v | 0) === v && !(v === 0 && 1 / v < 0)) {
-    const out = new Uint8Array(5);
-    out[0] = T_INT32;
-    out[1] = v;
-    out[2] = v >>> 8;
-    out[3] = v >>> 16;
-    out[4] = v >>> 24;
-    return out;
+/** The most bytes {@link encodeFast} writes. @internal */
+export const FAST_MAX = SHORT_STRING + 1;
+
+/**
+ * Writes `value` into `out` from `pos` on, byte for byte as {@link serializeValue} encodes it, when
+ * it is a number, a boolean, null, undefined or an ASCII string of at most 48 characters: the
+ * values that need no allocation to encode. `out` must have {@link FAST_MAX} bytes free at `pos`.
+ *
+ * @returns where the encoding ends, or -1 for any other value (the bytes at `pos` are then
+ *   garbage)
+ * @internal
+ */
+export function encodeFast(value: unknown, out: Uint8Array, pos: number): number {
+  switch (typeof value) {
+    case 'number':
+      if ((value | 0) === value && !(value === 0 && 1 / value < 0)) {
+        out[pos] = T_INT32;
+        out[pos + 1] = value;
+        out[pos + 2] = value >>> 8;
+        out[pos + 3] = value >>> 16;
+        out[pos + 4] = value >>> 24;
+        return pos + 5;
+      }
+      out[pos] = T_FLOAT64;
+      scratch.setFloat64(0, value, true);
+      for (let i = 0; i < 8; i++) out[pos + 1 + i] = scratch.getUint8(i);
+      return pos + 9;
+    case 'string': {
+      const n = value.length;
+      if (n > SHORT_STRING) return -1;
+      out[pos] = T_STRING;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) return -1;
+        out[pos + 1 + i] = c;
+      }
+      return pos + 1 + n;
+    }
+    case 'boolean':
+      out[pos] = value ? T_TRUE : T_FALSE;
+      return pos + 1;
+    case 'undefined':
+      out[pos] = T_UNDEFINED;
+      return pos + 1;
+    case 'object':
+      if (value !== null) return -1;
+      out[pos] = T_NULL;
+      return pos + 1;
+    default:
+      return -1;
   }
-  const out = new Uint8Array(9);
-  out[0] = T_FLOAT64;
-  scratch.setFloat64(0, v, true);
-  for (let i = 0; i < 8; i++) out[i + 1] = scratch.getUint8(i);
-  return out;
 }
+
+const fastOut = new Uint8Array(FAST_MAX);
 
 /**
  * Encodes a value as {@link v8Serde} does.
  * @internal
  */
 export function serializeValue(value: unknown): Uint8Array {
+  const end = encodeFast(value, fastOut, 0);
+  if (end >= 0) return fastOut.slice(0, end);
   switch (typeof value) {
-    case 'number':
-      return serializeNumber(value);
     case 'string':
       return isWellFormed(value) ? tagged(T_STRING, value) : serialize(value);
-    case 'boolean':
-      return tagOnly(value ? T_TRUE : T_FALSE);
-    case 'undefined':
-      return tagOnly(T_UNDEFINED);
     case 'object':
-      if (value === null) return tagOnly(T_NULL);
       // JSON.stringify escapes lone surrogates, so its output is always well-formed.
-      if (isJsonExact(value)) return tagged(T_JSON, JSON.stringify(value));
+      if (isJsonExact(value as object)) return tagged(T_JSON, JSON.stringify(value));
       return serialize(value);
     default:
       return serialize(value); // bigint; functions and symbols throw here

@@ -1,5 +1,6 @@
 import { BackgroundWriter } from '../recovery/BackgroundWriter.js';
-import type { RecoveryStore, SnapshotRecord } from '../recovery/store.js';
+import type { SnapshotPacker } from '../recovery/SnapshotPacker.js';
+import type { RecoveryStore } from '../recovery/store.js';
 
 /**
  * Commits epochs to the recovery store: on the main thread while commits are small, and on a
@@ -22,23 +23,28 @@ export class Committer {
   }
 
   /**
-   * Commits one epoch, or starts committing it in the background.
+   * Commits one epoch's snapshots, or starts committing them in the background, and clears `snaps`.
    * @returns `true` when the commit is done, `false` when it runs in the background: await
    *   {@link Committer.settled} before relying on it
    */
-  commit(epoch: number, snaps: SnapshotRecord[], gcEpoch: number): boolean {
-    if (this.writer === undefined) {
-      const store = this.store;
-      if (store === undefined) return true;
-      if (snaps.length < this.backgroundFrom) {
-        store.commitEpoch(epoch, snaps, gcEpoch);
-        return true;
+  commit(epoch: number, snaps: SnapshotPacker, gcEpoch: number): boolean {
+    try {
+      if (this.writer === undefined) {
+        const store = this.store;
+        if (store === undefined) return true;
+        if (snaps.length < this.backgroundFrom) {
+          store.commitPacked(epoch, snaps.view(), gcEpoch);
+          return true;
+        }
+        this.store = undefined;
+        this.writer = BackgroundWriter.start(store.handOff());
       }
-      this.store = undefined;
-      this.writer = BackgroundWriter.start(store.handOff());
+      const { packed, transfer } = snaps.copy();
+      this.writer.commit(epoch, packed, transfer, gcEpoch);
+      return false;
+    } finally {
+      snaps.clear();
     }
-    this.writer.commit(epoch, snaps, gcEpoch);
-    return false;
   }
 
   /** Resolves once the background commit, if any, is done or failed; {@link Committer.settled} tells which. */

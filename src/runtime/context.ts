@@ -1,7 +1,7 @@
 import { StepError, WeirError, describeValue } from '../errors.js';
 import { LoadedStates } from '../recovery/loaded.js';
 import type { Serde } from '../recovery/serde.js';
-import type { SnapshotRecord } from '../recovery/store.js';
+import { SnapshotPacker } from '../recovery/SnapshotPacker.js';
 import { decodeState } from './decodeState.js';
 import { Port } from './port.js';
 import { ResumeIndex } from './ResumeIndex.js';
@@ -64,7 +64,7 @@ export class RunContext {
   readonly sinks: SinkRunner[] = [];
   readonly timerSteps: TimerStep[] = [];
   /** Snapshots taken for the closing epoch, committed together once every sink has settled. */
-  snaps: SnapshotRecord[] = [];
+  readonly snaps: SnapshotPacker;
   /** Items read from sources so far in this run. */
   itemsIn = 0;
 
@@ -79,6 +79,7 @@ export class RunContext {
   ) {
     this.ports = Array.from({ length: portCount }, () => new Port<unknown>());
     this.epoch = firstEpoch;
+    this.snaps = new SnapshotPacker(serde);
   }
 
   port<T>(index: number): Port<T> {
@@ -118,19 +119,15 @@ export class RunContext {
 
   /** Records the state of `key` at the closing epoch; `undefined` records a tombstone. */
   snapshot(stepId: string, key: string, state: unknown): void {
-    let ser: Uint8Array | null = null;
-    if (state !== undefined) {
-      try {
-        ser = this.serde.serialize(state);
-      } catch (err) {
-        throw new StepError(
-          stepId,
-          `state cannot be serialized (${describeValue(state)}): ${(err as Error).message}. ` +
-            'Keep state to plain data (objects, arrays, Map, Set, Date, BigInt, typed arrays) or give RecoveryConfig a serde.',
-          { key, cause: err },
-        );
-      }
+    try {
+      this.snaps.add(stepId, key, state);
+    } catch (err) {
+      throw new StepError(
+        stepId,
+        `state cannot be serialized (${describeValue(state)}): ${(err as Error).message}. ` +
+          'Keep state to plain data (objects, arrays, Map, Set, Date, BigInt, typed arrays) or give RecoveryConfig a serde.',
+        { key, cause: err },
+      );
     }
-    this.snaps.push({ stepId, stateKey: key, ser });
   }
 }

@@ -123,11 +123,7 @@ export async function runMain(flow: Dataflow, options: RunOptions = {}): Promise
         signal: options.signal,
         onProgress: options.onProgress,
         committer,
-        commit: (epoch) => {
-          const snaps = ctx.snaps;
-          ctx.snaps = [];
-          return committer.commit(epoch, snaps, epoch - gcLag);
-        },
+        commit: (epoch) => committer.commit(epoch, ctx.snaps, epoch - gcLag),
       });
       failed = false;
       return result;

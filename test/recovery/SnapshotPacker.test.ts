@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { packSnapshots } from '../../src/recovery/packSnapshots.js';
+import { encodeFast, FAST_MAX, serializeValue, v8Serde, type Serde } from '../../src/recovery/serde.js';
+import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
+import type { SnapshotRecord } from '../../src/recovery/store.js';
+
+const VALUES: unknown[] = [
+  0, -0, 1, -1, 255, 256, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 2 ** 53, 0.5, -1.25e-300, NaN, Infinity, -Infinity,
+  true, false, null, undefined, '', 'a', 'x'.repeat(48), 'x'.repeat(49), 'é', 'ascii then é', '\u{1F600}', '\ud800',
+  [], {}, [1, 2], { a: 1 }, new Map([['k', 1n]]), 5n, new Date(0),
+];
+
+/** Plain arrays, for toEqual across typed-array kinds. */
+const plain = (p: ReturnType<SnapshotPacker['view']>) => ({
+  stepIds: [...p.stepIds],
+  runs: [...p.runs],
+  keys: p.keys,
+  keyLens: [...p.keyLens],
+  lens: [...p.lens],
+  bytes: [...p.bytes],
+});
+
+describe('encodeFast', () => {
+  it('writes exactly the bytes serializeValue writes, or declines', () => {
+    const out = new Uint8Array(FAST_MAX + 3).fill(0xee);
+    for (const v of VALUES) {
+      const end = encodeFast(v, out, 3);
+      const expected = serializeValue(v);
+      if (end < 0) {
+        // Declined only for values that need more than a tag and a short ASCII body.
+        const needsMore = (typeof v === 'object' && v !== null) || typeof v === 'bigint' || (typeof v === 'string' && (v.length > 48 || /[^\x00-\x7f]/.test(v)));
+        expect(needsMore, String(v)).toBe(true);
+        continue;
+      }
+      expect([...out.subarray(3, end)], String(v)).toEqual([...expected]);
+      expect(Object.is(v8Serde.deserialize(out.subarray(3, end)), v), String(v)).toBe(true);
+    }
+  });
+});
+
+describe('SnapshotPacker', () => {
+  const records = (): SnapshotRecord[] => {
+    const out: SnapshotRecord[] = [];
+    VALUES.forEach((v, i) => out.push({ stepId: i < 20 ? 'f.a' : 'f.b', stateKey: `k${i}-ü`, ser: v === undefined ? null : v8Serde.serialize(v) }));
+    out.push({ stepId: 'f.a', stateKey: 'big', ser: v8Serde.serialize('y'.repeat(100_000)) });
+    return out;
+  };
+  const fill = (p: SnapshotPacker) => {
+    VALUES.forEach((v, i) => p.add(i < 20 ? 'f.a' : 'f.b', `k${i}-ü`, v));
+    p.add('f.a', 'big', 'y'.repeat(100_000));
+  };
+
+  it('packs what packSnapshots packs from the same records, growing its buffers as needed', () => {
+    const p = new SnapshotPacker(v8Serde);
+    for (let round = 0; round < 2; round++) {
+      fill(p);
+      expect(p.length).toBe(VALUES.length + 1);
+      expect(plain(p.view())).toEqual(plain(packSnapshots(records()).packed));
+      const { packed, transfer } = p.copy();
+      expect(plain(packed)).toEqual(plain(packSnapshots(records()).packed));
+      // The copy owns its buffers: moving them leaves the packer's own intact.
+      structuredClone(packed, { transfer });
+      expect(packed.bytes.byteLength).toBe(0);
+      expect(plain(p.view())).toEqual(plain(packSnapshots(records()).packed));
+      p.clear();
+      expect(p.length).toBe(0);
+      expect(plain(p.view()).bytes).toEqual([]);
+    }
+  });
+
+  it('uses a custom serde for every state', () => {
+    const serde: Serde = { serialize: (v) => new TextEncoder().encode(JSON.stringify(v)), deserialize: () => null };
+    const p = new SnapshotPacker(serde);
+    p.add('s', 'a', 1);
+    p.add('s', 'b', undefined);
+    p.add('s', 'c', 'hi');
+    expect(plain(p.view())).toMatchObject({ keys: 'abc', lens: [1, -1, 4], bytes: [...new TextEncoder().encode('1"hi"')] });
+  });
+
+  it('adds nothing when the serde throws or returns no bytes, and goes on after', () => {
+    const serde: Serde = {
+      serialize: (v) => {
+        if (v === 'bad') throw new Error('nope');
+        if (v === 'odd') return 'text' as unknown as Uint8Array;
+        return Uint8Array.of(9);
+      },
+      deserialize: () => null,
+    };
+    const p = new SnapshotPacker(serde);
+    p.add('s', 'a', 1);
+    expect(() => p.add('s', 'b', 'bad')).toThrow('nope');
+    expect(() => p.add('t', 'c', 'odd')).toThrow(/must return a Uint8Array, got string/);
+    p.add('s', 'd', 2);
+    expect(plain(p.view())).toEqual({ stepIds: ['s'], runs: [2], keys: 'ad', keyLens: [1, 1], lens: [1, 1], bytes: [9, 9] });
+  });
+});

@@ -15,7 +15,8 @@ import { TestingSource } from '../dist/src/testing/index.js';
 import { CountingSink, rate, timed } from './support.js';
 
 const BATCH = 1000;
-const ROUNDS = 5;
+const ROUNDS = 9;
+const RESUME_ROUNDS = 3;
 
 function seedFlow(items: number[], keys: string[], sink: CountingSink, id = 'bench'): Dataflow {
   const n = keys.length;
@@ -103,10 +104,13 @@ async function benchResume(keyCount: number): Promise<string[]> {
     const recovery = new RecoveryConfig(dir);
     const build = () => seedFlow(items as number[], keys, new CountingSink(), 'resume');
     await runMain(build(), { epochInterval: 60_000, recovery });
-    // The second run reads nothing new: its time is opening the store and restoring every key.
-    const secs = await timed(() => runMain(build(), { epochInterval: 60_000, recovery }));
+    // Later runs read nothing new: their time is opening the store and restoring every key.
+    let secs = Infinity;
+    for (let round = 0; round < RESUME_ROUNDS; round++) {
+      secs = Math.min(secs, await timed(() => runMain(build(), { epochInterval: 60_000, recovery })));
+    }
     return [
-      `resume: ${keyCount.toLocaleString('en')} keys of state restored in ${secs.toFixed(2)} s ` +
+      `resume: ${keyCount.toLocaleString('en')} keys of state restored in ${secs.toFixed(2)} s, best of ${RESUME_ROUNDS} ` +
         `(${Math.round(keyCount / secs).toLocaleString('en')} keys/s; target >= 1,000,000 keys/s)`,
     ];
   } finally {

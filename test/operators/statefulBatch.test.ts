@@ -287,6 +287,36 @@ describe('statefulBatch: snapshots and resume', () => {
     expect(out2).toEqual([['k', 13], ['k', 17]]);
   });
 
+  it('a serde that returns no bytes fails naming step and key, and stores nothing of that epoch', async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const serde = {
+      serialize: (v: unknown) => (v === 3 ? ('three' as unknown as Uint8Array) : new TextEncoder().encode(JSON.stringify(v))),
+      deserialize: (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as unknown,
+    };
+    const recovery = new RecoveryConfig(dir, { serde });
+    const builder: Builder = (resume: number | undefined) => {
+      let sum = resume ?? 0;
+      return {
+        onBatch(values: number[], emit) {
+          for (const v of values) sum += v;
+          emit(sum);
+          return 'retain';
+        },
+        snapshot: () => sum,
+      };
+    };
+    const err = await stepError(runMain(flowWith([['k', 1], ['k', 2]], builder, []), { recovery, epochInterval: 0 }));
+    expect(err.stepId).toBe('f.s');
+    expect(err.key).toBe('k');
+    expect(err.message).toMatch(/state cannot be serialized \(number 3\): serialize\(\) must return a Uint8Array, got string/);
+    // Epoch 1 (sum 1) committed; the next run resumes from it and replays the second item.
+    const out: unknown[] = [];
+    const r = await runMain(flowWith([['k', 1], ['k', 5]], builder, out), { recovery, epochInterval: 0 });
+    expect(r.firstEpoch).toBe(2);
+    expect(out).toEqual([['k', 6]]);
+  });
+
   it('without recovery, unserializable state is fine', async () => {
     const out: unknown[] = [];
     await runMain(

@@ -85,7 +85,7 @@ export class Partition {
   private readonly db: Database.Database;
   private readonly latestEx: Database.Statement;
   private readonly minFront: Database.Statement;
-  /** The load statements, prepared on first use: by `unique` (0 grouping rows per key, 1 not), then `after`. */
+  /** The load statements, prepared on first use, at `(unique ? 2 : 0) + (after ? 1 : 0)` (see `loadChunkSql`). */
   private readonly loadStmts: (Database.Statement | undefined)[] = [];
   private readonly pendingBefore: Database.Statement;
   private readonly insertRows: Batched;

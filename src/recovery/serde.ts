@@ -123,6 +123,7 @@ function isJsonExact(v: object): boolean {
   }
 }
 
+/** `tag` then the UTF-8 bytes of `s`, which must be well-formed. */
 function tagged(tag: number, s: string): Uint8Array {
   const n = s.length;
   if (n <= SHORT_STRING) {

@@ -43,21 +43,33 @@ export class SnapshotPacker {
    * or returns something other than bytes, nothing is added and the error is thrown.
    */
   add(stepId: string, key: string, state: unknown): void {
-    let len = -1;
-    if (state !== undefined) {
+    if (state === undefined) return this.push(stepId, key, -1);
+    if (this.fast) {
       const start = this.used;
       if (this.bytes.length - start < FAST_MAX) this.grow(FAST_MAX);
-      let end = this.fast ? encodeFast(state, this.bytes, start) : -1;
-      if (end < 0) {
-        const ser: unknown = this.serde.serialize(state);
-        if (!(ser instanceof Uint8Array)) throw new TypeError(`serialize() must return a Uint8Array, got ${typeof ser}`);
-        if (this.bytes.length - start < ser.length) this.grow(ser.length);
-        this.bytes.set(ser, start);
-        end = start + ser.length;
+      const end = encodeFast(state, this.bytes, start);
+      if (end >= 0) {
+        this.used = end;
+        return this.push(stepId, key, end - start);
       }
-      len = end - start;
-      this.used = end;
     }
+    const ser: unknown = this.serde.serialize(state);
+    if (!(ser instanceof Uint8Array)) throw new TypeError(`serialize() must return a Uint8Array, got ${typeof ser}`);
+    this.addBytes(stepId, key, ser);
+  }
+
+  /** Adds already serialized state, or a tombstone for `null`. */
+  addBytes(stepId: string, key: string, ser: Uint8Array | null): void {
+    if (ser === null) return this.push(stepId, key, -1);
+    const start = this.used;
+    if (this.bytes.length - start < ser.length) this.grow(ser.length);
+    this.bytes.set(ser, start);
+    this.used = start + ser.length;
+    this.push(stepId, key, ser.length);
+  }
+
+  /** Records a key whose state (`len` bytes, -1 for a tombstone) ends the byte buffer. */
+  private push(stepId: string, key: string, len: number): void {
     const i = this.count;
     if (i === this.lens.length) this.growRecords();
     if (stepId !== this.step) {
@@ -89,7 +101,7 @@ export class SnapshotPacker {
   copy(): { packed: PackedSnapshots; transfer: ArrayBuffer[] } {
     const v = this.view();
     const packed: PackedSnapshots = {
-      stepIds: [...v.stepIds],
+      stepIds: v.stepIds,
       runs: v.runs,
       keys: v.keys,
       keyLens: v.keyLens.slice(),

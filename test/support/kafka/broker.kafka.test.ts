@@ -7,6 +7,16 @@ describeKafka('the test broker', () => {
     expect(cluster.brokers).toHaveLength(1);
   });
 
+  it('keeps records with old timestamps: time-based retention is off', async () => {
+    const brokers = kafkaBrokers();
+    const topic = uniqueTopic('retention');
+    await createTopic(brokers, topic, 1);
+    const configs = await withAdmin(brokers, (admin) => admin.describeConfigs({ resources: [{ type: 2 /* TOPIC */, name: topic }], includeSynonyms: false }));
+    const entry = configs.resources[0]!.configEntries.find((e) => e.configName === 'retention.ms');
+    // Kafka's default, 604800000 (7 days), deletes 2024-stamped test data at a retention check.
+    expect(entry?.configValue).toBe('-1');
+  });
+
   it('round-trips 100 messages over 3 partitions', async () => {
     const brokers = kafkaBrokers();
     const topic = uniqueTopic('smoke');

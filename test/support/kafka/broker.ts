@@ -257,6 +257,9 @@ function serverProperties(port: number, controllerPort: number, dataDir: string)
     'log.cleaner.dedupe.buffer.size=1048577',
     'num.partitions=1',
     'auto.create.topics.enable=false',
+    // Tests write records with fixed event times (2024): the default 7-day retention would delete
+    // them at the next retention check (30 s after start, then every 5 minutes), mid-test.
+    'log.retention.ms=-1',
     // Tests drop producers on purpose to simulate crashes; let their transactions abort quickly.
     'transaction.abort.timed.out.transaction.cleanup.interval.ms=5000',
     '',

@@ -69,6 +69,7 @@ export interface StatefulSourcePartition<T, S, E = never> {
   /**
    * Called once the epoch has been committed to the recovery store (or closed, without recovery):
    * the place to tell an external system about progress, such as a Kafka consumer group.
+   * When a partition has this method, every commit is fsynced before it is called.
    */
   epochCommitted?(epoch: number): void | Promise<void>;
   /** Releases resources at a clean end of the run. Not called on abort or crash. */

@@ -36,6 +36,7 @@ export interface StatefulSinkPartition<T, S> {
    * Called once `epoch` has been committed to the recovery store (or closed, without recovery),
    * before the next epoch's first write: the place to commit an external transaction that the
    * snapshot recorded.
+   * When a partition has this method, every commit is fsynced before it is called.
    */
   epochCommitted?(epoch: number): void | Promise<void>;
   /** Releases resources at a clean end of the run. Not called on abort or crash. */

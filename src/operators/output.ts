@@ -122,6 +122,10 @@ class SinkRun implements SinkRunner {
     for (const lane of this.lanes) await lane.tail;
   }
 
+  get actsOnCommit(): boolean {
+    return this.lanes.some((lane) => lane.writer.committed !== undefined);
+  }
+
   async epochCommitted(epoch: number): Promise<void> {
     for (const lane of this.lanes) {
       if (!lane.writer.committed) continue;

@@ -237,6 +237,11 @@ export class Partition {
     }
   }
 
+  /** Flushes each commit to the disk before it returns (`synchronous = FULL`), or not (`NORMAL`). */
+  setDurable(durable: boolean): void {
+    this.db.pragma(`synchronous = ${durable ? 'FULL' : 'NORMAL'}`);
+  }
+
   close(): void {
     this.db.close();
   }

@@ -46,6 +46,7 @@ export interface StoreHandoff {
   readonly exNum: number;
   readonly fronts: readonly number[];
   readonly deferredGc: number;
+  readonly durable: boolean;
 }
 
 /**
@@ -83,6 +84,7 @@ export class RecoveryStore {
   private deferredGc = 0;
   private exNum = 0;
   private closed = false;
+  private durable = false;
 
   private constructor(
     private readonly dbDir: string,
@@ -141,6 +143,31 @@ export class RecoveryStore {
     for (const p of this.parts) p.beginExecution(exNum, this.workerCount, this.resumeEpoch);
     this.exNum = exNum;
     return exNum;
+  }
+
+  /**
+   * Whether each commit is flushed to the disk before it returns (SQLite `synchronous = FULL`),
+   * rather than when the WAL is next checkpointed (`NORMAL`, the default).
+   *
+   * Either way a commit survives a crash of the process, and the files stay consistent. Without
+   * it, a power loss or an OS crash may take the store back to an earlier epoch: the run resumes
+   * from there and replays its input, which is correct as long as nothing outside acted on the
+   * later commits. Turn it on when something does: `runMain` does so when a source or sink
+   * partition has `epochCommitted` (an exactly-once Kafka sink commits its transaction there). A
+   * commit then costs one more fsync.
+   *
+   * ## Example
+   * ```ts
+   * import { RecoveryStore } from 'weir/recovery';
+   *
+   * const store = RecoveryStore.open('db_dir');
+   * store.setDurable(true);
+   * ```
+   */
+  setDurable(durable: boolean): void {
+    this.assertOpen();
+    for (const p of this.parts) p.setDurable(durable);
+    this.durable = durable;
   }
 
   /**
@@ -232,6 +259,7 @@ export class RecoveryStore {
       exNum: this.exNum,
       fronts: [...this.fronts],
       deferredGc: this.deferredGc,
+      durable: this.durable,
     };
   }
 
@@ -252,6 +280,7 @@ export class RecoveryStore {
     store.exNum = h.exNum;
     store.deferredGc = h.deferredGc;
     for (let w = 0; w < h.fronts.length; w++) store.fronts[w] = h.fronts[w]!;
+    if (h.durable) store.setDurable(true);
     return store;
   }
 

@@ -48,6 +48,8 @@ export interface SinkRunner {
   pending(): number;
   /** Tells every partition that the epoch is committed. */
   epochCommitted(epoch: number): Promise<void>;
+  /** Whether a partition acts on {@link SinkRunner.epochCommitted}, so that commits must be durable. */
+  readonly actsOnCommit: boolean;
   close(): Promise<void>;
 }
 

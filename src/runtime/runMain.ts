@@ -117,6 +117,8 @@ export async function runMain(flow: Dataflow, options: RunOptions = {}): Promise
     try {
       for (const step of flow._steps) await step.build(ctx);
       if (ctx.inputs.length === 0) throw new WeirError(`dataflow '${flow.id}' has no input step: add op.input(...)`);
+      // Something outside acts on a commit (a Kafka transaction commits): a power loss must not take it back.
+      if (store !== undefined && actsOnCommit(ctx)) store.setDurable(true);
       const result = await loop(ctx, {
         epochInterval,
         maxPending,
@@ -304,6 +306,11 @@ async function barrierAll(ctx: RunContext): Promise<void> {
   }
   for (const inp of ctx.inputs) emitAll(inp, { kind: 'barrier', epoch });
   await settleSinks(ctx);
+}
+
+/** Whether a sink or a source partition has `epochCommitted`. */
+function actsOnCommit(ctx: RunContext): boolean {
+  return ctx.sinks.some((s) => s.actsOnCommit) || ctx.inputs.some((inp) => inp.parts.some((p) => p.part.epochCommitted !== undefined));
 }
 
 /** Tells the sinks and the sources that `epoch` is committed, and reports progress. */

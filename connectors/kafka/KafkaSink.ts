@@ -129,9 +129,9 @@ export interface KafkaSinkOptions<K = Buffer | string, V = Buffer | string> exte
  * 3. `snapshot(e)`: the records are already flushed; it returns the transaction's handle
  *    `{ epoch, transactionalId, producerId, producerEpoch, probe }` (`probe`: the topic, partition
  *    and offset of its first record). The store commits it with epoch `e`.
- * 4. Once the store has committed `e`, fsynced (`epochCommitted(e)`, or else the next call for a later
- *    epoch, or `close()`), the transaction is committed in Kafka. The runtime calls for epoch
- *    `e + 1` only after the store commits `e`; a runtime that pipelines epochs must call
+ * 4. Once the store has committed `e` and fsynced it (`epochCommitted(e)`, or else the next call
+ *    for a later epoch, or `close()`), the transaction is committed in Kafka. The runtime calls for
+ *    epoch `e + 1` only after the store commits `e`; a runtime that pipelines epochs must call
  *    `epochCommitted`.
  * 5. On resume with a stored handle, the partition first commits that transaction with an `EndTxn`
  *    carrying the stored producer id and epoch (retried while the coordinator is busy). If the

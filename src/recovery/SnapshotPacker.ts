@@ -108,8 +108,7 @@ export class SnapshotPacker {
       lens: v.lens.slice(),
       bytes: v.bytes.slice(),
     };
-    const transfer = [packed.runs.buffer, packed.keyLens.buffer, packed.lens.buffer, packed.bytes.buffer] as ArrayBuffer[];
-    return { packed, transfer };
+    return { packed, transfer: buffersOf(packed) };
   }
 
   /** Drops every snapshot held. */
@@ -142,4 +141,9 @@ export class SnapshotPacker {
     this.lens = lens;
     this.keyLens = keyLens;
   }
+}
+
+/** The buffers of packed snapshots, to transfer to another thread with them. @internal */
+export function buffersOf(p: PackedSnapshots): ArrayBuffer[] {
+  return [p.runs.buffer, p.keyLens.buffer, p.lens.buffer, p.bytes.buffer] as ArrayBuffer[];
 }

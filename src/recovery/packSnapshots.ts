@@ -6,7 +6,7 @@
  * @module
  */
 import { v8Serde } from './serde.js';
-import { SnapshotPacker } from './SnapshotPacker.js';
+import { buffersOf, SnapshotPacker } from './SnapshotPacker.js';
 import type { SnapshotRecord } from './store.js';
 
 /** Snapshot records as flat arrays. @internal */
@@ -32,5 +32,7 @@ export function packSnapshots(records: readonly SnapshotRecord[]): { packed: Pac
     const r = records[i]!;
     packer.addBytes(r.stepId, r.stateKey, r.ser);
   }
-  return packer.copy();
+  // The packer is this call's own: its buffers can go as they are.
+  const packed = packer.view();
+  return { packed, transfer: buffersOf(packed) };
 }

@@ -74,10 +74,11 @@ export class BackgroundWriter {
   /**
    * Starts committing one epoch, packed by `packSnapshots` or a `SnapshotPacker` (`transfer` lists
    * its buffers, which move to the writer). The writer must be idle: await {@link BackgroundWriter.settled}
-   * first. The first commit also opens the store, once the thread has started.
+   * first. The first commit also opens the store, once the thread has started. `merge` as for
+   * `RecoveryStore.commitPacked`.
    */
-  commit(epoch: number, packed: PackedSnapshots, transfer: ArrayBuffer[], gcEpoch: number): void {
-    this.send({ kind: 'commit', epoch, gcEpoch, packed }, transfer, `commit epoch ${epoch}`);
+  commit(epoch: number, packed: PackedSnapshots, transfer: ArrayBuffer[], gcEpoch: number, merge = true): void {
+    this.send({ kind: 'commit', epoch, gcEpoch, merge, packed }, transfer, `commit epoch ${epoch}`);
   }
 
   /** Resolves once the writer has answered the request in hand, if any, leaving the answer unread. */

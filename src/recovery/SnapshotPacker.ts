@@ -1,6 +1,7 @@
 /**
  * Gathers an epoch's snapshots straight into packed form, as they are taken: no record object and
- * no byte array per key when the state is a common value under the default serde.
+ * no byte array per key when the state is a common value under the default serde, and the keys
+ * written as UTF-8 bytes, as the store keeps them.
  *
  * @internal
  * @module
@@ -12,6 +13,8 @@ import { encodeFast, FAST_MAX, type Serde, v8Serde } from './serde.js';
 const KEEP_BYTES = 16 << 20;
 const KEEP_RECORDS = 1 << 16;
 
+const utf8 = new TextEncoder();
+
 /**
  * The snapshots of the closing epoch, packed as they are added. {@link SnapshotPacker.view} hands
  * them to a commit on this thread; {@link SnapshotPacker.copy} to one on another thread.
@@ -21,15 +24,16 @@ export class SnapshotPacker {
   private readonly fast: boolean;
   private stepIds: string[] = [];
   private runs: number[] = [];
-  private keys: string[] = [];
   private keyLens = new Uint32Array(256);
   private lens = new Int32Array(256);
+  private keyBytes = new Uint8Array(4096);
   private bytes = new Uint8Array(4096);
   private count = 0;
+  private keysUsed = 0;
   private used = 0;
   private step: string | undefined;
 
-  constructor(private readonly serde: Serde) {
+  constructor(private readonly serde: Serde = v8Serde) {
     this.fast = serde === v8Serde;
   }
 
@@ -61,15 +65,46 @@ export class SnapshotPacker {
   /** Adds already serialized state, or a tombstone for `null`. */
   addBytes(stepId: string, key: string, ser: Uint8Array | null): void {
     if (ser === null) return this.push(stepId, key, -1);
+    this.putState(ser);
+    this.push(stepId, key, ser.length);
+  }
+
+  /** Adds a snapshot whose key is already UTF-8 bytes; `ser` null is a tombstone. */
+  addRaw(stepId: string, key: Uint8Array, ser: Uint8Array | null): void {
+    if (ser !== null) this.putState(ser);
+    const start = this.keysUsed;
+    if (this.keyBytes.length - start < key.length) this.keyBytes = grown(this.keyBytes, start, key.length);
+    this.keyBytes.set(key, start);
+    this.keysUsed = start + key.length;
+    this.record(stepId, key.length, ser === null ? -1 : ser.length);
+  }
+
+  private putState(ser: Uint8Array): void {
     const start = this.used;
     if (this.bytes.length - start < ser.length) this.grow(ser.length);
     this.bytes.set(ser, start);
     this.used = start + ser.length;
-    this.push(stepId, key, ser.length);
   }
 
-  /** Records a key whose state (`len` bytes, -1 for a tombstone) ends the byte buffer. */
+  /** Writes the key's UTF-8 bytes and records a snapshot whose state (`len` bytes, -1 for a tombstone) ends the byte buffer. */
   private push(stepId: string, key: string, len: number): void {
+    const n = key.length;
+    let pos = this.keysUsed;
+    if (this.keyBytes.length - pos < 3 * n) this.keyBytes = grown(this.keyBytes, pos, 3 * n);
+    const out = this.keyBytes;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) break;
+      out[pos + i] = c;
+    }
+    // Not ASCII: encode the whole key.
+    const size = i === n ? n : utf8.encodeInto(key, out.subarray(pos)).written;
+    this.keysUsed = pos + size;
+    this.record(stepId, size, len);
+  }
+
+  private record(stepId: string, keyLen: number, len: number): void {
     const i = this.count;
     if (i === this.lens.length) this.growRecords();
     if (stepId !== this.step) {
@@ -78,8 +113,7 @@ export class SnapshotPacker {
       this.runs.push(0);
     }
     this.runs[this.runs.length - 1]!++;
-    this.keys.push(key);
-    this.keyLens[i] = key.length;
+    this.keyLens[i] = keyLen;
     this.lens[i] = len;
     this.count = i + 1;
   }
@@ -90,8 +124,8 @@ export class SnapshotPacker {
     return {
       stepIds: this.stepIds,
       runs: Uint32Array.from(this.runs),
-      keys: this.keys.join(''),
       keyLens: this.keyLens.subarray(0, n),
+      keyBytes: this.keyBytes.subarray(0, this.keysUsed),
       lens: this.lens.subarray(0, n),
       bytes: this.bytes.subarray(0, this.used),
     };
@@ -103,8 +137,8 @@ export class SnapshotPacker {
     const packed: PackedSnapshots = {
       stepIds: v.stepIds,
       runs: v.runs,
-      keys: v.keys,
       keyLens: v.keyLens.slice(),
+      keyBytes: v.keyBytes.slice(),
       lens: v.lens.slice(),
       bytes: v.bytes.slice(),
     };
@@ -115,11 +149,12 @@ export class SnapshotPacker {
   clear(): void {
     this.stepIds = [];
     this.runs = [];
-    this.keys = [];
     this.count = 0;
     this.used = 0;
+    this.keysUsed = 0;
     this.step = undefined;
     if (this.bytes.length > KEEP_BYTES) this.bytes = new Uint8Array(KEEP_BYTES);
+    if (this.keyBytes.length > KEEP_BYTES) this.keyBytes = new Uint8Array(KEEP_BYTES);
     if (this.lens.length > KEEP_RECORDS) {
       this.lens = new Int32Array(KEEP_RECORDS);
       this.keyLens = new Uint32Array(KEEP_RECORDS);
@@ -127,9 +162,7 @@ export class SnapshotPacker {
   }
 
   private grow(need: number): void {
-    const grown = new Uint8Array(Math.max(2 * this.bytes.length, this.used + need));
-    grown.set(this.bytes.subarray(0, this.used));
-    this.bytes = grown;
+    this.bytes = grown(this.bytes, this.used, need);
   }
 
   private growRecords(): void {
@@ -143,7 +176,14 @@ export class SnapshotPacker {
   }
 }
 
+/** A buffer with room for `need` more bytes after its first `used`, which it keeps. */
+function grown(buf: Uint8Array, used: number, need: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(Math.max(2 * buf.length, used + need));
+  out.set(buf.subarray(0, used));
+  return out;
+}
+
 /** The buffers of packed snapshots, to transfer to another thread with them. @internal */
 export function buffersOf(p: PackedSnapshots): ArrayBuffer[] {
-  return [p.runs.buffer, p.keyLens.buffer, p.lens.buffer, p.bytes.buffer] as ArrayBuffer[];
+  return [p.runs.buffer, p.keyLens.buffer, p.keyBytes.buffer, p.lens.buffer, p.bytes.buffer] as ArrayBuffer[];
 }

@@ -78,3 +78,16 @@ export function partitionFor(stepId: string, stateKey: string, partCount: number
   mixString(stateKey);
   return ((hashHi % partCount) * TWO_32 + hashLo) % partCount;
 }
+
+/**
+ * {@link partitionFor} of a key given as its UTF-8 bytes `key[start, end)`, as the store keeps it.
+ * @internal
+ */
+export function partitionForBytes(stepId: string, key: Uint8Array, start: number, end: number, partCount: number): number {
+  if (partCount === 1) return 0;
+  reset();
+  mixString(stepId);
+  mixByte(0);
+  for (let i = start; i < end; i++) mixByte(key[i]!);
+  return ((hashHi % partCount) * TWO_32 + hashLo) % partCount;
+}

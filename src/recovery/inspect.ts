@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { RecoveryDirectoryError } from './errors.js';
+import { RecoveryDirectoryError, RecoveryError, UnsupportedSchemaVersionError } from './errors.js';
+import { hasTable, SCHEMA_VERSION, schemaVersion } from './schema.js';
+import { keysOf, readSegment } from './segment.js';
 import { type Serde, v8Serde } from './serde.js';
 
 /**
@@ -24,7 +26,7 @@ export interface PartitionSummary {
   readonly frontier: number;
   /** The GC watermark: snapshots at or below it keep only each key's latest. */
   readonly commitEpoch: number;
-  /** Rows in `snaps`, every version counted. */
+  /** Snapshots stored, every version of a key counted (a key's superseded versions are merged away over time). */
   readonly rows: number;
 }
 
@@ -41,7 +43,10 @@ export interface PartitionSummary {
 export interface StoredState {
   readonly stepId: string;
   readonly stateKey: string;
-  /** The epoch of the snapshot. */
+  /**
+   * The epoch of the snapshot. Once superseded versions are merged, it is the latest epoch of the
+   * merge, at or after the key's last change.
+   */
   readonly epoch: number;
   /** The decoded state; `undefined` for a tombstone. */
   readonly state: unknown;
@@ -74,26 +79,48 @@ export function inspectStore(
   const partitions: PartitionSummary[] = [];
   const states: StoredState[] = [];
   for (const file of files) {
-    const db = new Database(join(dbDir, file), { readonly: true, fileMustExist: true });
+    const path = join(dbDir, file);
+    const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
+      const version = schemaVersion(db);
+      if (version > SCHEMA_VERSION) throw new UnsupportedSchemaVersionError(path, version, SCHEMA_VERSION);
+      if (version < SCHEMA_VERSION && hasTable(db, 'parts')) {
+        throw new RecoveryError(
+          `${path} has recovery schema version ${version}, written by an older weir: run the flow once (or ` +
+            'open it with RecoveryStore.open), which migrates it, then inspect it',
+        );
+      }
       const [partIndex, partCount] = db.prepare('SELECT part_index, part_count FROM parts').raw().get() as [number, number];
       const ex = db.prepare('SELECT ex_num, resume_epoch FROM exs ORDER BY ex_num DESC LIMIT 1').raw().get() as [number, number] | undefined;
       const frontier = ex
         ? ((db.prepare('SELECT MIN(MAX(worker_frontier, ?)) FROM fronts WHERE ex_num = ?').pluck().get(ex[1], ex[0]) as number | null) ?? ex[1])
         : 1;
       const commitEpoch = (db.prepare('SELECT MAX(commit_epoch) FROM commits').pluck().get() as number | null) ?? 0;
-      const rows = db.prepare('SELECT COUNT(*) FROM snaps').pluck().get() as number;
+      const rows = (db.prepare('SELECT SUM(state_count) FROM snaps').pluck().get() as number | null) ?? 0;
       partitions.push({ file, partIndex, partCount, exNum: ex?.[0] ?? 0, frontier, commitEpoch, rows });
-      const where: string[] = [];
-      const args: string[] = [];
-      if (options.stepId !== undefined) (where.push('step_id = ?'), args.push(options.stepId));
-      if (options.stateKey !== undefined) (where.push('state_key = ?'), args.push(options.stateKey));
+      // Each key's latest snapshot: segments in order, later ones win.
+      const latest = new Map<string, StoredState>();
       const sql =
-        'SELECT step_id, state_key, MAX(snap_epoch), ser_change FROM snaps' +
-        (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-        ' GROUP BY step_id, state_key';
-      for (const [stepId, stateKey, epoch, ser] of db.prepare(sql).raw().all(...args) as [string, string, number, Uint8Array | null][]) {
-        states.push({ stepId, stateKey, epoch, state: ser === null ? undefined : serde.deserialize(ser), file });
+        'SELECT step_id, snap_epoch, key_lens, state_keys, ser_lens, ser_changes FROM snaps' +
+        (options.stepId !== undefined ? ' WHERE step_id = ?' : '') +
+        ' ORDER BY step_id, snap_epoch, rowid';
+      const args = options.stepId !== undefined ? [options.stepId] : [];
+      for (const [stepId, epoch, keyLens, keys, lens, bytes] of db.prepare(sql).raw().iterate(...args) as IterableIterator<
+        [string, number, Buffer, Buffer, Buffer, Buffer]
+      >) {
+        const seg = readSegment(stepId, keyLens, keys, lens, bytes);
+        const names = keysOf(seg).keys;
+        for (let i = 0, off = 0; i < names.length; i++) {
+          const stateKey = names[i]!;
+          const len = seg.lens[i]!;
+          const ser = len < 0 ? null : seg.bytes.subarray(off, (off += len));
+          if (options.stateKey !== undefined && stateKey !== options.stateKey) continue;
+          latest.set(`${stepId}\0${stateKey}`, { stepId, stateKey, epoch, state: ser, file });
+        }
+      }
+      for (const s of latest.values()) {
+        const ser = s.state as Uint8Array | null;
+        states.push({ ...s, state: ser === null ? undefined : serde.deserialize(ser) });
       }
     } finally {
       db.close();

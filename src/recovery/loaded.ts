@@ -5,51 +5,12 @@
  * @module
  */
 
-/** Whether UTF-8 lengths that add up to this many bytes cut a text of `length` characters: only ASCII does. */
-export const isAsciiText = (byteLens: readonly number[], length: number): boolean => {
-  let total = 0;
-  for (let i = 0; i < byteLens.length; i++) total += byteLens[i]!;
-  return total === length;
-};
-
-/**
- * Cuts `text`, keys written one after another, into the keys, given each key's length in UTF-8
- * bytes (as SQLite's `octet_length` counts them).
- */
-export function splitKeys(text: string, byteLens: readonly number[]): string[] {
-  const n = byteLens.length;
-  const keys = new Array<string>(n);
-  let off = 0;
-  if (isAsciiText(byteLens, text.length)) {
-    // Only ASCII: a byte per character.
-    for (let i = 0; i < n; i++) keys[i] = text.slice(off, (off += byteLens[i]!));
-    return keys;
-  }
-  for (let i = 0; i < n; i++) {
-    let end = off;
-    for (let bytes = byteLens[i]!; bytes > 0; ) {
-      const c = text.charCodeAt(end);
-      if (c < 0x80) bytes -= 1;
-      else if (c < 0x800) bytes -= 2;
-      else if (c >= 0xd800 && c < 0xdc00) {
-        bytes -= 4; // a surrogate pair: one 4-byte character
-        end++;
-      } else bytes -= 3;
-      end++;
-    }
-    keys[i] = text.slice(off, end);
-    off = end;
-  }
-  if (off !== text.length) throw new Error('recovery store: the loaded key lengths do not match the keys');
-  return keys;
-}
-
 /** Keys and their serialized states: `keys[i]` holds the next `lens[i]` bytes of `bytes`. */
 export interface StateChunk {
   readonly keys: readonly string[];
   /** Whether every key is known to be ASCII. */
   readonly ascii: boolean;
-  readonly lens: readonly number[];
+  readonly lens: ArrayLike<number>;
   readonly bytes: Uint8Array;
 }
 
@@ -63,7 +24,7 @@ export class LoadedStates extends Map<string, Uint8Array> {
   private chunks: StateChunk[] | undefined = [];
 
   /** Adds loaded keys and their bytes. A key added again takes the later bytes, as with Map.set. @internal */
-  addChunk(keys: readonly string[], lens: readonly number[], bytes: Uint8Array, ascii = false): void {
+  addChunk(keys: readonly string[], lens: ArrayLike<number>, bytes: Uint8Array, ascii = false): void {
     const chunk = { keys, ascii, lens, bytes };
     if (this.chunks === undefined) this.setChunk(chunk);
     else this.chunks.push(chunk);

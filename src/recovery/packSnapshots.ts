@@ -15,10 +15,10 @@ export interface PackedSnapshots {
   readonly stepIds: string[];
   /** How many records each run has. */
   readonly runs: Uint32Array;
-  /** The state keys, one after another. */
-  readonly keys: string;
-  /** Each key's length in UTF-16 code units. */
+  /** Each key's length in UTF-8 bytes. */
   readonly keyLens: Uint32Array;
+  /** The state keys in UTF-8, one after another. */
+  readonly keyBytes: Uint8Array;
   /** Each state's length in bytes; -1 for a tombstone. */
   readonly lens: Int32Array;
   /** The states' bytes, one after another. */

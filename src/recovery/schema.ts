@@ -9,11 +9,13 @@
  * @module
  */
 import type Database from 'better-sqlite3';
+import { blobOf, segmentsOf } from './segment.js';
+import { SnapshotPacker } from './SnapshotPacker.js';
 
 type Db = Database.Database;
 
 /** The newest schema version this code writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const V1 = `
 CREATE TABLE parts (
@@ -53,10 +55,67 @@ CREATE TABLE pending_gc (
 CREATE INDEX pending_gc_by_epoch ON pending_gc (snap_epoch);
 `;
 
+/**
+ * Version 2 keeps snapshots as segments (see `segment.ts`): one row per step per epoch, its
+ * snapshots packed, instead of one row per key. Writing an epoch then costs SQLite a few rows
+ * whatever the number of keys.
+ */
+const V2 = `
+CREATE TABLE snaps_v2 (
+  snap_epoch INTEGER NOT NULL,
+  step_id TEXT NOT NULL,
+  state_count INTEGER NOT NULL,
+  key_lens BLOB NOT NULL,
+  state_keys BLOB NOT NULL,
+  ser_lens BLOB NOT NULL,
+  ser_changes BLOB NOT NULL
+) STRICT;
+`;
+
+/** Moves version 1's rows into segments, one per epoch and step, then replaces the table. */
+function toV2(db: Db): void {
+  db.exec(V2);
+  const insert = db.prepare(
+    'INSERT INTO snaps_v2 (snap_epoch, step_id, state_count, key_lens, state_keys, ser_lens, ser_changes) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  let packer = new SnapshotPacker();
+  let at: [number, string] | undefined;
+  const flush = () => {
+    if (at === undefined) return;
+    for (const seg of segmentsOf(packer.view())) {
+      insert.run(at[0], seg.stepId, seg.lens.length, blobOf(seg.keyLens), blobOf(seg.keyBytes), blobOf(seg.lens), blobOf(seg.bytes));
+    }
+    packer = new SnapshotPacker();
+  };
+  const rows = db.prepare('SELECT snap_epoch, step_id, state_key, ser_change FROM snaps ORDER BY snap_epoch, step_id, state_key').raw();
+  // Read first: the connection cannot write while a statement iterates.
+  for (const [epoch, stepId, key, ser] of rows.all() as [number, string, string, Buffer | null][]) {
+    if (at === undefined || at[0] !== epoch || at[1] !== stepId) {
+      flush();
+      at = [epoch, stepId];
+    }
+    packer.addBytes(stepId, key, ser);
+  }
+  flush();
+  db.exec(`
+DROP TABLE snaps;
+DROP TABLE pending_gc;
+ALTER TABLE snaps_v2 RENAME TO snaps;
+CREATE INDEX snaps_by_epoch ON snaps (snap_epoch);
+`);
+}
+
 /** Migration to version `n`, keyed by `n`. */
 const MIGRATIONS: Readonly<Record<number, (db: Db) => void>> = {
   1: (db) => db.exec(V1),
+  2: toV2,
 };
+
+/**
+ * The version 1 schema, for tests of the migration from it.
+ * @internal
+ */
+export const SCHEMA_V1 = V1;
 
 /** The file's `user_version`. Throws SQLite's error when the file is not a database. */
 export function schemaVersion(db: Db): number {

@@ -3,12 +3,14 @@
  *
  * @module
  */
-import { partitionFor } from './hash.js';
+import { partitionForBytes } from './hash.js';
 import { RecoveryError } from './errors.js';
 import { openPartitions } from './openPartitions.js';
 import type { LoadedStates } from './loaded.js';
 import { packSnapshots, type PackedSnapshots } from './packSnapshots.js';
-import { Partition, type StepSnaps } from './partition.js';
+import { Partition } from './partition.js';
+import { segmentsOf, type Segment } from './segment.js';
+import { SnapshotPacker } from './SnapshotPacker.js';
 import { resumeEpochOf } from './resume.js';
 
 /**
@@ -199,19 +201,26 @@ export class RecoveryStore {
    * @param workerIndex the committing worker, default 0
    */
   commitEpoch(epoch: number, snaps: SnapshotRecord[], gcEpoch: number, workerIndex = 0): void {
-    this.commitSnaps(epoch, snaps, gcEpoch, workerIndex);
+    this.commitSnaps(epoch, snaps, gcEpoch, workerIndex, true);
   }
 
   /**
    * {@link RecoveryStore.commitEpoch} for records packed by `packSnapshots`, as a writer thread
-   * receives them.
+   * receives them. Without `merge`, no segments are merged: the commit costs only its own writes
+   * (the last commit of a run), and the next one catches up.
    * @internal
    */
-  commitPacked(epoch: number, packed: PackedSnapshots, gcEpoch: number, workerIndex = 0): void {
-    this.commitSnaps(epoch, packed, gcEpoch, workerIndex);
+  commitPacked(epoch: number, packed: PackedSnapshots, gcEpoch: number, workerIndex = 0, merge = true): void {
+    this.commitSnaps(epoch, packed, gcEpoch, workerIndex, merge);
   }
 
-  private commitSnaps(epoch: number, snaps: SnapshotRecord[] | PackedSnapshots, gcEpoch: number, workerIndex: number): void {
+  private commitSnaps(
+    epoch: number,
+    snaps: SnapshotRecord[] | PackedSnapshots,
+    gcEpoch: number,
+    workerIndex: number,
+    merge: boolean,
+  ): void {
     this.assertOpen();
     if (this.exNum === 0) throw new RecoveryError('RecoveryStore.commitEpoch: call beginExecution() first');
     if (!Number.isSafeInteger(epoch) || epoch < this.resumeEpoch) {
@@ -236,7 +245,7 @@ export class RecoveryStore {
     const safe = (this.partCount === 1 ? after : before) - 1;
     const gc = Math.max(Math.min(gcEpoch, safe), this.deferredGc);
     const routed = this.route(Array.isArray(snaps) ? packSnapshots(snaps).packed : (snaps as PackedSnapshots));
-    for (let i = 0; i < this.parts.length; i++) this.parts[i]!.commit(this.exNum, workerIndex, epoch, routed[i]!, gc);
+    for (let i = 0; i < this.parts.length; i++) this.parts[i]!.commit(this.exNum, workerIndex, epoch, routed[i]!, gc, merge);
     this.fronts[workerIndex] = epoch + 1;
     this.deferredGc = Math.max(this.deferredGc, Math.min(gcEpoch, after - 1));
   }
@@ -301,47 +310,24 @@ export class RecoveryStore {
   }
 
   /**
-   * Groups the records by partition, then by step, each group in key order: rows written in
-   * B-tree order touch each page once, several times faster than in random order. A repeated key
-   * keeps its last record last.
+   * Splits the records into each partition's segments: one per run of one step. With one
+   * partition, they are views of the packed buffers, with no per-record work.
    */
-  private route(p: PackedSnapshots): StepSnaps[][] {
-    const n = p.lens.length;
-    const keys = new Array<string>(n);
-    const offs = new Array<number>(n);
-    for (let i = 0, k = 0, off = 0; i < n; i++) {
-      keys[i] = p.keys.slice(k, (k += p.keyLens[i]!));
-      offs[i] = off;
-      if (p.lens[i]! > 0) off += p.lens[i]!;
-    }
-    const groups = this.parts.map(() => new Map<string, number[]>());
-    const single = this.partCount === 1;
-    for (let r = 0, i = 0; r < p.stepIds.length; r++) {
+  private route(p: PackedSnapshots): Segment[][] {
+    if (this.partCount === 1) return [segmentsOf(p)];
+    const packers = this.parts.map(() => new SnapshotPacker());
+    for (let r = 0, i = 0, k = 0, b = 0; r < p.stepIds.length; r++) {
       const stepId = p.stepIds[r]!;
       for (let end = i + p.runs[r]!; i < end; i++) {
-        const m = groups[single ? 0 : partitionFor(stepId, keys[i]!, this.partCount)]!;
-        let g = m.get(stepId);
-        if (g === undefined) m.set(stepId, (g = []));
-        g.push(i);
+        const keyEnd = k + p.keyLens[i]!;
+        const len = p.lens[i]!;
+        const part = partitionForBytes(stepId, p.keyBytes, k, keyEnd, this.partCount);
+        packers[part]!.addRaw(stepId, p.keyBytes.subarray(k, keyEnd), len < 0 ? null : p.bytes.subarray(b, b + len));
+        k = keyEnd;
+        if (len > 0) b += len;
       }
     }
-    const byKey = (a: number, b: number): number => {
-      const x = keys[a]!;
-      const y = keys[b]!;
-      return x < y ? -1 : x > y ? 1 : a - b;
-    };
-    return groups.map((m) =>
-      Array.from(m, ([stepId, idx]): StepSnaps => {
-        idx.sort(byKey);
-        return {
-          stepId,
-          keys: idx.map((i) => keys[i]!),
-          lens: idx.map((i) => p.lens[i]!),
-          offs: idx.map((i) => offs[i]!),
-          bytes: p.bytes,
-        };
-      }),
-    );
+    return packers.map((packer) => segmentsOf(packer.view()));
   }
 
   private assertOpen(): void {

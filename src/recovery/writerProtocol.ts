@@ -12,7 +12,7 @@ export const BUSY = 1;
 
 /** What the run loop asks of the writer. */
 export type WriterRequest =
-  | { kind: 'commit'; epoch: number; gcEpoch: number; packed: PackedSnapshots }
+  | { kind: 'commit'; epoch: number; gcEpoch: number; merge: boolean; packed: PackedSnapshots }
   | { kind: 'close' };
 
 /** An error as it crosses threads. */

@@ -26,7 +26,7 @@ parentPort!.on('message', (m: WriterRequest) => {
     if (m.kind === 'commit') {
       // The first request opens the store; a failure there fails it, and every later one.
       store ??= RecoveryStore.adopt(handoff);
-      store.commitPacked(m.epoch, m.packed as PackedSnapshots, m.gcEpoch);
+      store.commitPacked(m.epoch, m.packed as PackedSnapshots, m.gcEpoch, 0, m.merge);
     } else store?.close();
     reply({ ok: true });
   } catch (err) {

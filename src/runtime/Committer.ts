@@ -24,23 +24,26 @@ export class Committer {
 
   /**
    * Commits one epoch's snapshots, or starts committing them in the background, and clears `snaps`.
+   * The `last` commit of a run merges no segments, so that the run ends as soon as its state is
+   * safe; without a writer thread yet, it runs here whatever its size (a thread would only add its
+   * start-up).
    * @returns `true` when the commit is done, `false` when it runs in the background: await
    *   {@link Committer.settled} before relying on it
    */
-  commit(epoch: number, snaps: SnapshotPacker, gcEpoch: number): boolean {
+  commit(epoch: number, snaps: SnapshotPacker, gcEpoch: number, last = false): boolean {
     try {
       if (this.writer === undefined) {
         const store = this.store;
         if (store === undefined) return true;
-        if (snaps.length < this.backgroundFrom) {
-          store.commitPacked(epoch, snaps.view(), gcEpoch);
+        if (snaps.length < this.backgroundFrom || last) {
+          store.commitPacked(epoch, snaps.view(), gcEpoch, 0, !last);
           return true;
         }
         this.store = undefined;
         this.writer = BackgroundWriter.start(store.handOff());
       }
       const { packed, transfer } = snaps.copy();
-      this.writer.commit(epoch, packed, transfer, gcEpoch);
+      this.writer.commit(epoch, packed, transfer, gcEpoch, !last);
       return false;
     } finally {
       snaps.clear();

@@ -36,7 +36,7 @@ class IndexedChunk {
 
   constructor(
     readonly keys: readonly string[],
-    lens: readonly number[],
+    lens: ArrayLike<number>,
     readonly bytes: Uint8Array,
     ascii: boolean,
   ) {

@@ -125,7 +125,7 @@ export async function runMain(flow: Dataflow, options: RunOptions = {}): Promise
         signal: options.signal,
         onProgress: options.onProgress,
         committer,
-        commit: (epoch) => committer.commit(epoch, ctx.snaps, epoch - gcLag),
+        commit: (epoch, last) => committer.commit(epoch, ctx.snaps, epoch - gcLag, last),
       });
       failed = false;
       return result;
@@ -145,8 +145,8 @@ interface LoopOptions {
   signal: AbortSignal | undefined;
   onProgress: ((p: Progress) => void) | undefined;
   committer: Committer;
-  /** Commits the closing epoch's snapshots: `true` when done, `false` when it runs in the background. */
-  commit: (epoch: number) => boolean;
+  /** Commits the closing epoch's snapshots (the run's `last`?): `true` when done, `false` when it runs in the background. */
+  commit: (epoch: number, last: boolean) => boolean;
 }
 
 async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
@@ -166,12 +166,12 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
     await o.committer.settled();
     await afterCommit(ctx, o, epoch);
   };
-  const closeEpoch = async () => {
+  const closeEpoch = async (last: boolean) => {
     // The last commit is done and told before this epoch's barrier: a sink that commits per epoch
     // (Kafka exactly-once) then has only this epoch open when it snapshots it.
     await settle();
     await barrierAll(ctx);
-    if (o.commit(ctx.epoch)) await afterCommit(ctx, o, ctx.epoch);
+    if (o.commit(ctx.epoch, last)) await afterCommit(ctx, o, ctx.epoch);
     else inflight = ctx.epoch;
   };
   try {
@@ -208,8 +208,9 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
       // While the last epoch is still being written, this one stays open (and takes in more).
       const due = ctx.now() - epochStart >= o.epochInterval && inflight === undefined;
       if (live === 0 || stopping || due) {
-        await closeEpoch();
-        if (live === 0 || stopping) {
+        const last = live === 0 || stopping;
+        await closeEpoch(last);
+        if (last) {
           await settle();
           await closeAll(ctx);
           return { reason: live === 0 ? 'eof' : 'stopped', lastEpoch: ctx.epoch, firstEpoch };

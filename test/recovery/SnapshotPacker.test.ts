@@ -14,7 +14,7 @@ const VALUES: unknown[] = [
 const plain = (p: ReturnType<SnapshotPacker['view']>) => ({
   stepIds: [...p.stepIds],
   runs: [...p.runs],
-  keys: p.keys,
+  keyBytes: [...p.keyBytes],
   keyLens: [...p.keyLens],
   lens: [...p.lens],
   bytes: [...p.bytes],
@@ -74,7 +74,7 @@ describe('SnapshotPacker', () => {
     p.add('s', 'a', 1);
     p.add('s', 'b', undefined);
     p.add('s', 'c', 'hi');
-    expect(plain(p.view())).toMatchObject({ keys: 'abc', lens: [1, -1, 4], bytes: [...new TextEncoder().encode('1"hi"')] });
+    expect(plain(p.view())).toMatchObject({ keyBytes: [97, 98, 99], lens: [1, -1, 4], bytes: [...new TextEncoder().encode('1"hi"')] });
   });
 
   it('adds nothing when the serde throws or returns no bytes, and goes on after', () => {
@@ -91,6 +91,6 @@ describe('SnapshotPacker', () => {
     expect(() => p.add('s', 'b', 'bad')).toThrow('nope');
     expect(() => p.add('t', 'c', 'odd')).toThrow(/must return a Uint8Array, got string/);
     p.add('s', 'd', 2);
-    expect(plain(p.view())).toEqual({ stepIds: ['s'], runs: [2], keys: 'ad', keyLens: [1, 1], lens: [1, 1], bytes: [9, 9] });
+    expect(plain(p.view())).toEqual({ stepIds: ['s'], runs: [2], keyLens: [1, 1], keyBytes: [97, 100], lens: [1, 1], bytes: [9, 9] });
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initDbDir, RecoveryDirectoryError, RecoveryError, RecoveryStore } from 'weir/recovery';
 import { partFiles, tempDir, withDb } from './support.js';
+import { SCHEMA_VERSION } from '../../src/recovery/schema.js';
 
 describe('initDbDir', () => {
   it('creates the directory and one file per partition, each naming itself', () => {
@@ -16,7 +17,7 @@ describe('initDbDir', () => {
     for (let i = 0; i < 3; i++) {
       withDb(join(dir, `part-${i}.sqlite3`), (db) => {
         expect(db.prepare('SELECT part_index, part_count FROM parts').raw().all()).toEqual([[i, 3]]);
-        expect(db.pragma('user_version', { simple: true })).toBe(1);
+        expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
         expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       });
     }

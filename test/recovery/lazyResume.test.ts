@@ -3,7 +3,7 @@ import { Dataflow, runMain, StepError } from 'weir';
 import * as op from 'weir/operators';
 import { initDbDir, RecoveryConfig, v8Serde } from 'weir/recovery';
 import { TestingSink, TestingSource, type TestingMarker } from 'weir/testing';
-import { LoadedStates, splitKeys } from '../../src/recovery/loaded.js';
+import { LoadedStates } from '../../src/recovery/loaded.js';
 import { ResumeIndex } from '../../src/runtime/ResumeIndex.js';
 import { tempDir } from './support.js';
 
@@ -17,18 +17,6 @@ function loaded(...chunks: { keys: string[]; sers: Uint8Array[] }[]): LoadedStat
   for (const c of chunks) states.addChunk(c.keys, c.sers.map((b) => b.length), Buffer.concat(c.sers));
   return states;
 }
-
-describe('splitKeys', () => {
-  it('cuts concatenated keys by their UTF-8 lengths', () => {
-    expect(splitKeys(ODD_KEYS.join(''), ODD_KEYS.map((k) => Buffer.byteLength(k)))).toEqual(ODD_KEYS);
-    const ascii = ['k1', '', 'key-22', 'z'];
-    expect(splitKeys(ascii.join(''), ascii.map((k) => k.length))).toEqual(ascii);
-  });
-
-  it('refuses lengths that do not add up', () => {
-    expect(() => splitKeys('éa', [1])).toThrow(/do not match/);
-  });
-});
 
 describe('ResumeIndex', () => {
   it('finds every key in SQLite order, each once', () => {

@@ -4,7 +4,7 @@ import { Dataflow, runMain, StepError } from 'weir';
 import * as op from 'weir/operators';
 import { initDbDir, RecoveryConfig, RecoveryError, RecoveryStore, v8Serde, type Serde } from 'weir/recovery';
 import { TestingSink, TestingSource, type TestingMarker } from 'weir/testing';
-import { copyPartition, decode, partFiles, rec, tempDir, withDb } from './support.js';
+import { copyPartition, decode, overwriteState, partFiles, rec, tempDir, withDb } from './support.js';
 
 function freshStore(parts: number, workerCount = 1): { dir: string; store: RecoveryStore } {
   const dir = tempDir();
@@ -247,9 +247,7 @@ describe('resuming a flow', () => {
     const recovery = new RecoveryConfig(dir);
     const inp: (number | TestingMarker)[] = [1, 2, TestingSource.EOF(), 3, 2];
     await runMain(build(inp, []), { epochInterval: 0, recovery });
-    withDb(partFiles(dir)[0]!, (db) =>
-      db.prepare("UPDATE snaps SET ser_change = x'7e01' WHERE step_id = 'resume.sum' AND state_key = 'k2'").run(),
-    );
+    withDb(partFiles(dir)[0]!, (db) => overwriteState(db, 'resume.sum', 'k2', Uint8Array.of(0x7e, 0x01)));
     const err = await runMain(build(inp, []), { epochInterval: 0, recovery }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StepError);
     expect((err as StepError).stepId).toBe('resume.sum');

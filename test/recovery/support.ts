@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
 import { v8Serde, type SnapshotRecord } from 'weir/recovery';
+import { blobOf, keysOf, readSegment, segmentsOf } from '../../src/recovery/segment.js';
+import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -51,10 +53,10 @@ export function withDb<T>(path: string, fn: (db: Database.Database) => T): T {
   }
 }
 
-/** How many snaps rows the whole directory holds. */
+/** How many snapshots the whole directory stores, every version counted. */
 export function snapRows(dir: string): number {
   let n = 0;
-  for (const f of partFiles(dir)) n += withDb(f, (db) => db.prepare('SELECT COUNT(*) FROM snaps').pluck().get() as number);
+  for (const f of partFiles(dir)) n += withDb(f, (db) => storedRows(db).length);
   return n;
 }
 
@@ -63,5 +65,47 @@ export function copyPartition(from: string, to: string): void {
   for (const suffix of ['', '-wal', '-shm']) {
     rmSync(to + suffix, { force: true });
     if (existsSync(from + suffix)) copyFileSync(from + suffix, to + suffix);
+  }
+}
+
+/** One stored snapshot, as the segments of a partition file hold it. */
+export interface StoredRow {
+  stepId: string;
+  stateKey: string;
+  epoch: number;
+  /** The serialized state, `null` for a tombstone. */
+  ser: Buffer | null;
+}
+
+/** Every snapshot one partition file stores, every version, in segment order. */
+export function storedRows(db: Database.Database): StoredRow[] {
+  const out: StoredRow[] = [];
+  const sql = 'SELECT step_id, snap_epoch, key_lens, state_keys, ser_lens, ser_changes FROM snaps ORDER BY step_id, snap_epoch, rowid';
+  for (const [stepId, epoch, keyLens, keys, lens, bytes] of db.prepare(sql).raw().all() as [string, number, Buffer, Buffer, Buffer, Buffer][]) {
+    const seg = readSegment(stepId, keyLens, keys, lens, bytes);
+    const names = keysOf(seg).keys;
+    for (let i = 0, off = 0; i < names.length; i++) {
+      const len = seg.lens[i]!;
+      out.push({ stepId, stateKey: names[i]!, epoch, ser: len < 0 ? null : Buffer.from(seg.bytes.subarray(off, (off += len))) });
+    }
+  }
+  return out;
+}
+
+/** Replaces the stored bytes of every version of one key's state, in place: to damage a state on purpose. */
+export function overwriteState(db: Database.Database, stepId: string, stateKey: string, ser: Uint8Array): void {
+  const sql = 'SELECT rowid, key_lens, state_keys, ser_lens, ser_changes FROM snaps WHERE step_id = ?';
+  const update = db.prepare('UPDATE snaps SET key_lens = ?, state_keys = ?, ser_lens = ?, ser_changes = ? WHERE rowid = ?');
+  for (const [rowid, keyLens, keys, lens, bytes] of db.prepare(sql).raw().all(stepId) as [number, Buffer, Buffer, Buffer, Buffer][]) {
+    const seg = readSegment(stepId, keyLens, keys, lens, bytes);
+    const names = keysOf(seg).keys;
+    const packer = new SnapshotPacker();
+    for (let i = 0, off = 0; i < names.length; i++) {
+      const len = seg.lens[i]!;
+      const own = len < 0 ? null : seg.bytes.subarray(off, (off += len));
+      packer.addBytes(stepId, names[i]!, names[i] === stateKey && own !== null ? ser : own);
+    }
+    const [out] = segmentsOf(packer.view());
+    update.run(blobOf(out!.keyLens), blobOf(out!.keyBytes), blobOf(out!.lens), blobOf(out!.bytes), rowid);
   }
 }

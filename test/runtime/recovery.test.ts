@@ -16,6 +16,7 @@ import { TestingSink, TestingSource, type TestingMarker } from 'weir/testing';
 type KV = [string, number | null];
 type Inp = (KV | TestingMarker)[];
 import { tempDir } from '../support/tmp.js';
+import { storedRows } from '../recovery/support.js';
 
 /** A stateless pass-through flow, as in Bytewax's recovery tests. */
 function passFlow(inp: unknown[], out: unknown[]): Dataflow {
@@ -44,14 +45,7 @@ function snapRows(dir: string): { file: string; step: string; key: string; epoch
   const rows = [];
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.sqlite3'))) {
     const db = new Database(join(dir, f), { readonly: true });
-    for (const r of db.prepare('SELECT step_id, state_key, snap_epoch, ser_change IS NULL AS n FROM snaps').all() as {
-      step_id: string;
-      state_key: string;
-      snap_epoch: number;
-      n: number;
-    }[]) {
-      rows.push({ file: f, step: r.step_id, key: r.state_key, epoch: r.snap_epoch, isNull: r.n === 1 });
-    }
+    for (const r of storedRows(db)) rows.push({ file: f, step: r.stepId, key: r.stateKey, epoch: r.epoch, isNull: r.ser === null });
     db.close();
   }
   return rows;

@@ -1,0 +1,273 @@
+/**
+ * Segments: how the store keeps snapshots. A segment is one `snaps` row holding one step's
+ * snapshots of one epoch (or, once compacted, of every epoch up to it) in one partition, packed:
+ * the keys' UTF-8 bytes one after another, each key's length, each state's length (-1 for a
+ * tombstone) and the states' bytes one after another. Lengths are little-endian 32-bit integers.
+ *
+ * Writing an epoch then costs SQLite a few rows, whatever the number of keys: the per-key work is
+ * a copy of bytes.
+ *
+ * @internal
+ * @module
+ */
+import type { PackedSnapshots } from './packSnapshots.js';
+import type { StateChunk } from './loaded.js';
+
+/** One step's snapshots, as a `snaps` row holds them. */
+export interface Segment {
+  readonly stepId: string;
+  /** Each key's length in UTF-8 bytes. */
+  readonly keyLens: Uint32Array | Int32Array;
+  /** The keys' UTF-8 bytes, one after another. */
+  readonly keyBytes: Uint8Array;
+  /** Each state's length in bytes, -1 for a tombstone. */
+  readonly lens: Int32Array;
+  /** The states' bytes, one after another. */
+  readonly bytes: Uint8Array;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Splits packed snapshots into one segment per step, in the order steps first appear. A step
+ * packed in one run is a view of the packed buffers; one packed in several runs is copied into one
+ * segment, its runs in order.
+ */
+export function segmentsOf(p: PackedSnapshots): Segment[] {
+  const byStep = new Map<string, Segment[]>();
+  let i = 0;
+  let k = 0;
+  let b = 0;
+  for (let r = 0; r < p.stepIds.length; r++) {
+    const end = i + p.runs[r]!;
+    let keys = 0;
+    let bytes = 0;
+    for (let j = i; j < end; j++) {
+      keys += p.keyLens[j]!;
+      const len = p.lens[j]!;
+      if (len > 0) bytes += len;
+    }
+    const stepId = p.stepIds[r]!;
+    const run: Segment = {
+      stepId,
+      keyLens: p.keyLens.subarray(i, end),
+      keyBytes: p.keyBytes.subarray(k, k + keys),
+      lens: p.lens.subarray(i, end),
+      bytes: p.bytes.subarray(b, b + bytes),
+    };
+    const runs = byStep.get(stepId);
+    if (runs === undefined) byStep.set(stepId, [run]);
+    else runs.push(run);
+    i = end;
+    k += keys;
+    b += bytes;
+  }
+  return Array.from(byStep.values(), (runs) => (runs.length === 1 ? runs[0]! : joined(runs)));
+}
+
+/** One segment of several runs of one step, in order. */
+function joined(runs: Segment[]): Segment {
+  const cat = <T extends Uint8Array | Uint32Array | Int32Array>(parts: T[], make: (n: number) => T): T => {
+    const out = make(parts.reduce((n, a) => n + a.length, 0));
+    let off = 0;
+    for (const a of parts) {
+      out.set(a as never, off);
+      off += a.length;
+    }
+    return out;
+  };
+  return {
+    stepId: runs[0]!.stepId,
+    keyLens: cat(runs.map((r) => r.keyLens), (n) => new Uint32Array(n)),
+    keyBytes: cat(runs.map((r) => r.keyBytes), (n) => new Uint8Array(n)),
+    lens: cat(runs.map((r) => r.lens), (n) => new Int32Array(n)),
+    bytes: cat(runs.map((r) => r.bytes), (n) => new Uint8Array(n)),
+  };
+}
+
+/** The bytes of a typed array as a Buffer to bind as a BLOB: little-endian lengths. */
+export function blobOf(a: Uint8Array | Uint32Array | Int32Array): Buffer {
+  if (a instanceof Uint8Array || LITTLE_ENDIAN) return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const out = Buffer.alloc(a.byteLength);
+  for (let i = 0; i < a.length; i++) out.writeInt32LE(a[i]! | 0, 4 * i);
+  return out;
+}
+
+/** The little-endian 32-bit integers of a BLOB. */
+export function int32sOf(blob: Uint8Array): Int32Array {
+  if (blob.byteLength % 4 !== 0) throw new Error('recovery store: a segment has a length array of a wrong size');
+  const n = blob.byteLength >> 2;
+  if (LITTLE_ENDIAN && blob.byteOffset % 4 === 0) return new Int32Array(blob.buffer, blob.byteOffset, n);
+  const out = new Int32Array(n);
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, true);
+  return out;
+}
+
+/** A stored segment read back. */
+export interface ReadSegment extends Segment {
+  /** Whether some state is a tombstone. */
+  readonly tombstones: boolean;
+}
+
+/**
+ * Reads a `snaps` row's columns back, checking that its lengths add up.
+ * @throws when they do not: the row is damaged
+ */
+export function readSegment(
+  stepId: string,
+  keyLensBlob: Uint8Array,
+  keyBytes: Uint8Array,
+  lensBlob: Uint8Array,
+  bytes: Uint8Array,
+): ReadSegment {
+  const keyLens = int32sOf(keyLensBlob);
+  const lens = int32sOf(lensBlob);
+  const n = lens.length;
+  if (keyLens.length !== n) throw new Error('recovery store: a segment has not as many key lengths as states');
+  let keys = 0;
+  let total = 0;
+  let tombstones = false;
+  for (let i = 0; i < n; i++) {
+    const keyLen = keyLens[i]!;
+    if (keyLen < 0) throw new Error('recovery store: a segment has a negative key length');
+    keys += keyLen;
+    const len = lens[i]!;
+    if (len < 0) tombstones = true;
+    else total += len;
+  }
+  if (keys !== keyBytes.length || total !== bytes.length) {
+    throw new Error("recovery store: a segment's lengths do not add up to its bytes");
+  }
+  return { stepId, keyLens, keyBytes, lens, bytes, tombstones };
+}
+
+/** A segment's keys as strings, and whether they are all ASCII. */
+export function keysOf(seg: Segment): { keys: string[]; ascii: boolean } {
+  const { keyLens, keyBytes } = seg;
+  let ascii = true;
+  for (let i = 0; i < keyBytes.length; i++) {
+    if (keyBytes[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  const buf = Buffer.from(keyBytes.buffer, keyBytes.byteOffset, keyBytes.byteLength);
+  const text = ascii ? buf.toString('latin1') : '';
+  const n = keyLens.length;
+  const keys = new Array<string>(n);
+  for (let i = 0, off = 0; i < n; i++) {
+    const end = off + keyLens[i]!;
+    keys[i] = ascii ? text.slice(off, end) : buf.toString('utf8', off, end);
+    off = end;
+  }
+  return { keys, ascii };
+}
+
+/**
+ * Merges segments of one step read in order (later ones win) into one holding each key's latest
+ * state, tombstones left out. Keys are compared as bytes in a hash table of record numbers: the
+ * work per record is a hash, a probe and a copy, with no object made.
+ */
+export function mergeSegments(stepId: string, segs: readonly Segment[]): Segment {
+  let total = 0;
+  for (const seg of segs) total += seg.lens.length;
+  // Every record by its number across the segments: its segment, and where its key and state start.
+  const segOf = new Uint32Array(total);
+  const indexOf = new Uint32Array(total);
+  const keyAt = new Float64Array(total);
+  const stateAt = new Float64Array(total);
+  let size = 16;
+  while (size < 2 * total) size *= 2;
+  const mask = size - 1;
+  const table = new Int32Array(size).fill(-1);
+  for (let s = 0, g = 0; s < segs.length; s++) {
+    const { keyLens, keyBytes, lens } = segs[s]!;
+    for (let i = 0, k = 0, b = 0; i < lens.length; i++, g++) {
+      const keyLen = keyLens[i]!;
+      segOf[g] = s;
+      indexOf[g] = i;
+      keyAt[g] = k;
+      stateAt[g] = b;
+      // FNV-1a over the key's bytes, then linear probing.
+      let h = 0x811c9dc5;
+      for (let x = k; x < k + keyLen; x++) h = Math.imul(h ^ keyBytes[x]!, 0x01000193);
+      let slot = (h ^ (h >>> 15)) & mask;
+      for (;;) {
+        const other = table[slot]!;
+        if (other < 0) {
+          table[slot] = g;
+          break;
+        }
+        if (sameKey(segs, segOf[other]!, indexOf[other]!, keyAt[other]!, keyBytes, keyLen, k)) {
+          table[slot] = g;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+      k += keyLen;
+      const len = lens[i]!;
+      if (len > 0) b += len;
+    }
+  }
+  let count = 0;
+  let keySize = 0;
+  let bytesSize = 0;
+  for (let slot = 0; slot < size; slot++) {
+    const g = table[slot]!;
+    if (g < 0) continue;
+    const seg = segs[segOf[g]!]!;
+    const len = seg.lens[indexOf[g]!]!;
+    if (len < 0) continue;
+    count++;
+    keySize += seg.keyLens[indexOf[g]!]!;
+    bytesSize += len;
+  }
+  const keyLens = new Uint32Array(count);
+  const lens = new Int32Array(count);
+  const keyBytes = new Uint8Array(keySize);
+  const bytes = new Uint8Array(bytesSize);
+  for (let slot = 0, j = 0, k = 0, b = 0; slot < size; slot++) {
+    const g = table[slot]!;
+    if (g < 0) continue;
+    const seg = segs[segOf[g]!]!;
+    const i = indexOf[g]!;
+    const len = seg.lens[i]!;
+    if (len < 0) continue;
+    const keyLen = seg.keyLens[i]!;
+    copyBytes(seg.keyBytes, keyAt[g]!, keyLen, keyBytes, k);
+    k += keyLen;
+    copyBytes(seg.bytes, stateAt[g]!, len, bytes, b);
+    b += len;
+    keyLens[j] = keyLen;
+    lens[j] = len;
+    j++;
+  }
+  return { stepId, keyLens, keyBytes, lens, bytes };
+}
+
+/** Whether record `i` of segment `s`, its key at `at`, has the key `keyBytes[k, k + keyLen)`. */
+function sameKey(segs: readonly Segment[], s: number, i: number, at: number, keyBytes: Uint8Array, keyLen: number, k: number): boolean {
+  const seg = segs[s]!;
+  if (seg.keyLens[i] !== keyLen) return false;
+  const other = seg.keyBytes;
+  for (let x = 0; x < keyLen; x++) if (other[at + x] !== keyBytes[k + x]) return false;
+  return true;
+}
+
+/** Copies `len` bytes: short ones byte by byte, without a view object. */
+function copyBytes(from: Uint8Array, at: number, len: number, to: Uint8Array, pos: number): void {
+  if (len < 64) for (let x = 0; x < len; x++) to[pos + x] = from[at + x]!;
+  else to.set(from.subarray(at, at + len), pos);
+}
+
+/**
+ * The latest state of every key in segments of one step read in order (later ones win),
+ * tombstones left out, as one chunk with its keys as strings. A single segment without
+ * tombstones is handed on as it is.
+ */
+export function resolveSegments(segs: readonly ReadSegment[]): StateChunk {
+  const one = segs.length === 1 && !segs[0]!.tombstones ? segs[0]! : mergeSegments(segs[0]?.stepId ?? '', segs);
+  const { keys, ascii } = keysOf(one);
+  return { keys, lens: one.lens, bytes: one.bytes, ascii };
+}

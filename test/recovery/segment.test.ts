@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { blobOf, int32sOf, keysOf, mergeSegments, readSegment, resolveSegments, segmentsOf, type ReadSegment } from '../../src/recovery/segment.js';
+import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
+import { v8Serde } from '../../src/recovery/serde.js';
+
+/** Keys whose UTF-16 order, UTF-8 lengths or bytes are unusual. */
+const ODD_KEYS = ['', 'a', 'a\u0000b', '\u0000', 'é', 'ü-ß', '\u4e2d\u6587', '\ue000', '\uffff', '😀', 'x😀y', '😀😁', 'z'];
+
+/** Packs `[key, state or undefined]` pairs of one step, stores them as blobs and reads them back. */
+function roundTrip(stepId: string, entries: [string, unknown][]): ReadSegment {
+  const p = new SnapshotPacker();
+  for (const [k, v] of entries) p.add(stepId, k, v);
+  const [seg] = segmentsOf(p.view());
+  // As SQLite hands BLOBs back: copies, at any offset.
+  const copy = (b: Buffer) => Buffer.concat([Buffer.alloc(1), b]).subarray(1);
+  return readSegment(stepId, copy(blobOf(seg!.keyLens)), copy(blobOf(seg!.keyBytes)), copy(blobOf(seg!.lens)), copy(blobOf(seg!.bytes)));
+}
+
+/** A chunk's or segment's states, decoded, by key. */
+function decoded(keys: readonly string[], lens: ArrayLike<number>, bytes: Uint8Array): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0, off = 0; i < keys.length; i++) {
+    const len = lens[i]!;
+    out[keys[i]!] = len < 0 ? 'tombstone' : v8Serde.deserialize(bytes.subarray(off, (off += len)));
+  }
+  return out;
+}
+
+describe('segments', () => {
+  it('keep keys of any text, states and tombstones through their blobs', () => {
+    const entries = ODD_KEYS.map((k, i): [string, unknown] => [k, i % 3 === 0 ? undefined : i]);
+    const seg = roundTrip('f.s', entries);
+    const { keys, ascii } = keysOf(seg);
+    expect(keys).toEqual(ODD_KEYS);
+    expect(ascii).toBe(false);
+    expect(seg.tombstones).toBe(true);
+    expect(decoded(keys, seg.lens, seg.bytes)).toEqual(Object.fromEntries(entries.map(([k, v]) => [k, v ?? 'tombstone'])));
+    const plain = roundTrip('f.s', [['k1', 1], ['key-22', 'x']]);
+    expect(keysOf(plain)).toEqual({ keys: ['k1', 'key-22'], ascii: true });
+    expect(plain.tombstones).toBe(false);
+  });
+
+  it('split packed snapshots into one segment per step, its runs in order', () => {
+    const p = new SnapshotPacker();
+    p.add('f.a', 'x', 1);
+    p.add('f.a', 'y', undefined);
+    p.add('f.b', 'z', 'long enough to matter');
+    p.add('f.a', 'w', 2);
+    const segs = segmentsOf(p.view());
+    expect(segs.map((s) => [s.stepId, [...s.lens], Buffer.from(s.keyBytes).toString(), s.bytes.length])).toEqual([
+      ['f.a', [5, -1, 5], 'xyw', 10],
+      ['f.b', [22], 'z', 22],
+    ]);
+  });
+
+  it('refuse lengths that do not add up to the bytes', () => {
+    const lens = blobOf(Int32Array.of(2, 1));
+    expect(() => readSegment('s', blobOf(Uint32Array.of(1, 1)), Buffer.from('ab'), lens, Buffer.from('ab'))).toThrow(/do not add up/);
+    expect(() => readSegment('s', blobOf(Uint32Array.of(1)), Buffer.from('a'), lens, Buffer.from('abc'))).toThrow(/not as many key lengths as states/);
+    expect(() => readSegment('s', blobOf(Int32Array.of(-1, 2)), Buffer.from('a'), lens, Buffer.from('abc'))).toThrow(/negative key length/);
+    expect(() => int32sOf(Buffer.from('abc'))).toThrow(/wrong size/);
+  });
+
+  it('merge to each key\'s latest state, later segments winning and tombstones dropping keys', () => {
+    const a = roundTrip('f.s', [['k1', 1], ['k2', 2], ['k3', 3], ['é', 'old']]);
+    const b = roundTrip('f.s', [['k2', undefined], ['k3', 30], ['k4', 'x'.repeat(100)], ['é', undefined]]);
+    const c = roundTrip('f.s', [['k2', 200], ['😀', { deep: [1] }]]);
+    const want = { k1: 1, k2: 200, k3: 30, k4: 'x'.repeat(100), '😀': { deep: [1] } };
+    const merged = mergeSegments('f.s', [a, b, c]);
+    expect(merged.stepId).toBe('f.s');
+    expect(decoded(keysOf(merged).keys, merged.lens, merged.bytes)).toEqual(want);
+    const chunk = resolveSegments([a, b, c]);
+    expect(decoded(chunk.keys, chunk.lens, chunk.bytes)).toEqual(want);
+    expect(resolveSegments([roundTrip('f.s', [['k', undefined]])]).keys).toEqual([]);
+  });
+
+  it('merge many keys, with collisions in the table, to the last of each', () => {
+    const n = 5000;
+    const segs = [0, 1, 2].map((r) => roundTrip('f.s', Array.from({ length: n }, (_, i): [string, unknown] => [`key-${(i * 7 + r) % n}`, r * n + i])));
+    const merged = mergeSegments('f.s', segs);
+    const got = decoded(keysOf(merged).keys, merged.lens, merged.bytes);
+    expect(Object.keys(got)).toHaveLength(n);
+    for (let i = 0; i < n; i++) expect(got[`key-${(i * 7 + 2) % n}`]).toBe(2 * n + i);
+  });
+});

@@ -375,6 +375,8 @@ class StatefulStep<V, W, S> implements TimerStep {
 
   private onBarrier(epoch: number): void {
     const touched = this.touched;
+    // Every key held changed: the snapshots are the whole state (keys not yet resumed count as held).
+    const full = touched.length > 0 && touched.length === this.entries.size && (this.resume === undefined || this.resume.exhausted);
     for (let i = 0; i < touched.length; i++) {
       const entry = touched[i]!;
       entry.touched = false;
@@ -391,6 +393,7 @@ class StatefulStep<V, W, S> implements TimerStep {
       }
       this.ctx.snapshot(this.id, entry.key, state);
     }
+    if (full) this.ctx.snapshotIsFull(this.id);
     touched.length = 0;
     this.port.emit({ kind: 'barrier', epoch });
   }

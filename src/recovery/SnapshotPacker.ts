@@ -24,6 +24,8 @@ export class SnapshotPacker {
   private readonly fast: boolean;
   private stepIds: string[] = [];
   private runs: number[] = [];
+  /** Per run: 1 when its step marked its snapshots as its full state. */
+  private fulls: number[] = [];
   private keyLens = new Uint32Array(256);
   private lens = new Int32Array(256);
   private keyBytes = new Uint8Array(4096);
@@ -111,11 +113,22 @@ export class SnapshotPacker {
       this.step = stepId;
       this.stepIds.push(stepId);
       this.runs.push(0);
+      this.fulls.push(0);
     }
     this.runs[this.runs.length - 1]!++;
     this.keyLens[i] = keyLen;
     this.lens[i] = len;
     this.count = i + 1;
+  }
+
+  /**
+   * Says that the snapshots `stepId` added last, together with any it added before in this epoch,
+   * are its whole state: every key it holds, and tombstones for keys it dropped. The store may
+   * then drop the step's older snapshots without reading them. Does nothing unless `stepId` added
+   * the last snapshot.
+   */
+  markFull(stepId: string): void {
+    if (this.step === stepId && this.fulls.length > 0) this.fulls[this.fulls.length - 1] = 1;
   }
 
   /** The snapshots held, as views of this packer's buffers: valid until the next change. */
@@ -124,6 +137,7 @@ export class SnapshotPacker {
     return {
       stepIds: this.stepIds,
       runs: Uint32Array.from(this.runs),
+      fulls: Uint8Array.from(this.fulls),
       keyLens: this.keyLens.subarray(0, n),
       keyBytes: this.keyBytes.subarray(0, this.keysUsed),
       lens: this.lens.subarray(0, n),
@@ -137,6 +151,7 @@ export class SnapshotPacker {
     const packed: PackedSnapshots = {
       stepIds: v.stepIds,
       runs: v.runs,
+      fulls: v.fulls,
       keyLens: v.keyLens.slice(),
       keyBytes: v.keyBytes.slice(),
       lens: v.lens.slice(),
@@ -149,6 +164,7 @@ export class SnapshotPacker {
   clear(): void {
     this.stepIds = [];
     this.runs = [];
+    this.fulls = [];
     this.count = 0;
     this.used = 0;
     this.keysUsed = 0;
@@ -185,5 +201,5 @@ function grown(buf: Uint8Array, used: number, need: number): Uint8Array<ArrayBuf
 
 /** The buffers of packed snapshots, to transfer to another thread with them. @internal */
 export function buffersOf(p: PackedSnapshots): ArrayBuffer[] {
-  return [p.runs.buffer, p.keyLens.buffer, p.keyBytes.buffer, p.lens.buffer, p.bytes.buffer] as ArrayBuffer[];
+  return [p.runs.buffer, p.fulls.buffer, p.keyLens.buffer, p.keyBytes.buffer, p.lens.buffer, p.bytes.buffer] as ArrayBuffer[];
 }

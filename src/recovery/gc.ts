@@ -11,7 +11,8 @@
  * since the oldest one are at least as large as it (or there are many of them). Each merge then
  * at least halves what it reads, the store stays within about twice the live state plus the
  * segments above the watermark, and the work per snapshot written stays constant: this is a
- * log-structured merge of one level. A commit can skip merging (the last one of a run does, so
+ * log-structured merge of one level. A full segment (a step's whole state, see `Segment.full`)
+ * supersedes the step's older segments outright: they are deleted without being read. A commit can skip merging (the last one of a run does, so
  * that a run ends as soon as its state is safe); the next commit catches up.
  *
  * @internal
@@ -21,10 +22,12 @@ import type Database from 'better-sqlite3';
 import { mergeSegments, readSegment, type ReadSegment, type Segment } from './segment.js';
 
 /** A step's segments at or below the watermark are merged once there are this many more than one. */
-const MAX_SEGMENTS = 16;
+export const MAX_SEGMENTS = 16;
+/** ...or once those added after the oldest are this many times its size. */
+export const MERGE_RATIO = 3;
 
-type SegmentStat = [rowid: number, stepId: string, epoch: number, size: number];
-type SegmentRow = [keyLens: Buffer, keyBytes: Buffer, lens: Buffer, bytes: Buffer];
+type SegmentStat = [rowid: number, stepId: string, epoch: number, size: number, full: number];
+type SegmentRow = [full: number, keyLens: Buffer, keyBytes: Buffer, lens: Buffer, bytes: Buffer];
 
 /** Collects one partition file. Its methods other than {@link PartitionGc.collect} run inside the caller's transaction. */
 export class PartitionGc {
@@ -50,11 +53,11 @@ export class PartitionGc {
     this.watermark = (read.get(partIndex) as number | undefined) ?? 0;
     this.stats = db
       .prepare(
-        'SELECT rowid, step_id, snap_epoch, 8 * state_count + length(state_keys) + length(ser_changes) FROM snaps ' +
+        'SELECT rowid, step_id, snap_epoch, 8 * state_count + length(state_keys) + length(ser_changes), full FROM snaps ' +
           'WHERE snap_epoch <= ? ORDER BY step_id, snap_epoch, rowid',
       )
       .raw();
-    this.readRow = db.prepare('SELECT key_lens, state_keys, ser_lens, ser_changes FROM snaps WHERE rowid = ?').raw();
+    this.readRow = db.prepare('SELECT full, key_lens, state_keys, ser_lens, ser_changes FROM snaps WHERE rowid = ?').raw();
     this.deleteRow = db.prepare('DELETE FROM snaps WHERE rowid = ?');
     this.deleteFrom = db.prepare('DELETE FROM snaps WHERE snap_epoch >= ?');
     this.markStmt = db.prepare('INSERT OR REPLACE INTO commits (part_index, commit_epoch) VALUES (?, ?)');
@@ -106,10 +109,16 @@ export class PartitionGc {
     const stats = this.stats.all(epoch) as SegmentStat[];
     for (let i = 0; i < stats.length; ) {
       const stepId = stats[i]![1];
+      let end = i + 1;
+      while (end < stats.length && stats[end]![1] === stepId) end++;
+      // Segments older than the newest full one are superseded: they go unread.
+      let full = end - 1;
+      while (full > i && stats[full]![4] !== 1) full--;
+      for (; i < full; i++) this.deleteRow.run(stats[i]![0]);
       let j = i + 1;
       let added = 0;
-      while (j < stats.length && stats[j]![1] === stepId) added += stats[j++]![3];
-      if (j - i > MAX_SEGMENTS || (j - i > 1 && added >= stats[i]![3])) this.merge(stepId, stats.slice(i, j));
+      while (j < end) added += stats[j++]![3];
+      if (j - i > MAX_SEGMENTS || (j - i > 1 && added >= MERGE_RATIO * stats[i]![3])) this.merge(stepId, stats.slice(i, j));
       i = j;
     }
   }
@@ -118,8 +127,8 @@ export class PartitionGc {
   private merge(stepId: string, segs: SegmentStat[]): void {
     const read: ReadSegment[] = [];
     for (const [rowid] of segs) {
-      const [keyLens, keyBytes, lens, bytes] = this.readRow.get(rowid) as SegmentRow;
-      read.push(readSegment(stepId, keyLens, keyBytes, lens, bytes));
+      const [full, keyLens, keyBytes, lens, bytes] = this.readRow.get(rowid) as SegmentRow;
+      read.push(readSegment(stepId, full === 1, keyLens, keyBytes, lens, bytes));
     }
     const segment = mergeSegments(stepId, read);
     for (const [rowid] of segs) this.deleteRow.run(rowid);

@@ -101,14 +101,14 @@ export function inspectStore(
       // Each key's latest snapshot: segments in order, later ones win.
       const latest = new Map<string, StoredState>();
       const sql =
-        'SELECT step_id, snap_epoch, key_lens, state_keys, ser_lens, ser_changes FROM snaps' +
+        'SELECT step_id, snap_epoch, full, key_lens, state_keys, ser_lens, ser_changes FROM snaps' +
         (options.stepId !== undefined ? ' WHERE step_id = ?' : '') +
         ' ORDER BY step_id, snap_epoch, rowid';
       const args = options.stepId !== undefined ? [options.stepId] : [];
-      for (const [stepId, epoch, keyLens, keys, lens, bytes] of db.prepare(sql).raw().iterate(...args) as IterableIterator<
-        [string, number, Buffer, Buffer, Buffer, Buffer]
+      for (const [stepId, epoch, full, keyLens, keys, lens, bytes] of db.prepare(sql).raw().iterate(...args) as IterableIterator<
+        [string, number, number, Buffer, Buffer, Buffer, Buffer]
       >) {
-        const seg = readSegment(stepId, keyLens, keys, lens, bytes);
+        const seg = readSegment(stepId, full === 1, keyLens, keys, lens, bytes);
         const names = keysOf(seg).keys;
         for (let i = 0, off = 0; i < names.length; i++) {
           const stateKey = names[i]!;

@@ -15,6 +15,8 @@ export interface PackedSnapshots {
   readonly stepIds: string[];
   /** How many records each run has. */
   readonly runs: Uint32Array;
+  /** Per run: 1 when the run's step marked its snapshots as its full state (see `SnapshotPacker.markFull`). */
+  readonly fulls: Uint8Array;
   /** Each key's length in UTF-8 bytes. */
   readonly keyLens: Uint32Array;
   /** The state keys in UTF-8, one after another. */

@@ -22,7 +22,7 @@ export interface PartitionProgress {
   readonly commitEpoch: number;
 }
 
-type LoadRow = [stepId: string, keyLens: Buffer, keyBytes: Buffer, lens: Buffer, bytes: Buffer];
+type LoadRow = [stepId: string, full: number, keyLens: Buffer, keyBytes: Buffer, lens: Buffer, bytes: Buffer];
 
 /** A validated partition file, ready for the store's reads and writes. */
 export class Partition {
@@ -42,16 +42,16 @@ export class Partition {
     this.path = opened.path;
     this.partIndex = opened.partIndex;
     const insertSeg = db.prepare(
-      'INSERT INTO snaps (snap_epoch, step_id, state_count, key_lens, state_keys, ser_lens, ser_changes) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO snaps (snap_epoch, step_id, state_count, full, key_lens, state_keys, ser_lens, ser_changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const insert = (epoch: number, seg: Segment) =>
-      insertSeg.run(epoch, seg.stepId, seg.lens.length, blobOf(seg.keyLens), blobOf(seg.keyBytes), blobOf(seg.lens), blobOf(seg.bytes));
+      insertSeg.run(epoch, seg.stepId, seg.lens.length, seg.full ? 1 : 0, blobOf(seg.keyLens), blobOf(seg.keyBytes), blobOf(seg.lens), blobOf(seg.bytes));
     const gc = (this.gc = new PartitionGc(db, opened.partIndex, insert));
     this.latestEx = db.prepare('SELECT ex_num, resume_epoch FROM exs ORDER BY ex_num DESC LIMIT 1').raw();
     this.minFront = db.prepare('SELECT MIN(MAX(worker_frontier, ?)) FROM fronts WHERE ex_num = ?').pluck();
     this.loadStmt = db
       .prepare(
-        'SELECT step_id, key_lens, state_keys, ser_lens, ser_changes FROM snaps WHERE snap_epoch < ? ORDER BY step_id, snap_epoch, rowid',
+        'SELECT step_id, full, key_lens, state_keys, ser_lens, ser_changes FROM snaps WHERE snap_epoch < ? ORDER BY step_id, snap_epoch, rowid',
       )
       .raw();
     const insertEx = db.prepare('INSERT INTO exs (ex_num, worker_count, resume_epoch) VALUES (?, ?, ?)');
@@ -126,13 +126,15 @@ export class Partition {
       }
       segs = [];
     };
-    for (const [step, keyLens, keyBytes, lens, bytes] of this.loadStmt.iterate(resumeEpoch) as IterableIterator<LoadRow>) {
+    for (const [step, full, keyLens, keyBytes, lens, bytes] of this.loadStmt.iterate(resumeEpoch) as IterableIterator<LoadRow>) {
       if (step !== stepId) {
         flush();
         stepId = step;
       }
+      // A full segment supersedes the step's older ones.
+      if (full === 1) segs = [];
       try {
-        segs.push(readSegment(step, keyLens, keyBytes, lens, bytes));
+        segs.push(readSegment(step, full === 1, keyLens, keyBytes, lens, bytes));
       } catch (err) {
         throw new Error(`${(err as Error).message} (step '${step}' in ${this.path})`, { cause: err });
       }

@@ -65,6 +65,7 @@ CREATE TABLE snaps_v2 (
   snap_epoch INTEGER NOT NULL,
   step_id TEXT NOT NULL,
   state_count INTEGER NOT NULL,
+  full INTEGER NOT NULL,
   key_lens BLOB NOT NULL,
   state_keys BLOB NOT NULL,
   ser_lens BLOB NOT NULL,
@@ -76,7 +77,7 @@ CREATE TABLE snaps_v2 (
 function toV2(db: Db): void {
   db.exec(V2);
   const insert = db.prepare(
-    'INSERT INTO snaps_v2 (snap_epoch, step_id, state_count, key_lens, state_keys, ser_lens, ser_changes) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO snaps_v2 (snap_epoch, step_id, state_count, full, key_lens, state_keys, ser_lens, ser_changes) VALUES (?, ?, ?, 0, ?, ?, ?, ?)',
   );
   let packer = new SnapshotPacker();
   let at: [number, string] | undefined;

@@ -24,6 +24,11 @@ export interface Segment {
   readonly lens: Int32Array;
   /** The states' bytes, one after another. */
   readonly bytes: Uint8Array;
+  /**
+   * Whether it holds the step's whole state at its epoch: a key it does not hold had no state
+   * then, so every older segment of the step is superseded.
+   */
+  readonly full: boolean;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -50,6 +55,7 @@ export function segmentsOf(p: PackedSnapshots): Segment[] {
     const stepId = p.stepIds[r]!;
     const run: Segment = {
       stepId,
+      full: p.fulls[r] === 1,
       keyLens: p.keyLens.subarray(i, end),
       keyBytes: p.keyBytes.subarray(k, k + keys),
       lens: p.lens.subarray(i, end),
@@ -78,6 +84,7 @@ function joined(runs: Segment[]): Segment {
   };
   return {
     stepId: runs[0]!.stepId,
+    full: runs.some((r) => r.full),
     keyLens: cat(runs.map((r) => r.keyLens), (n) => new Uint32Array(n)),
     keyBytes: cat(runs.map((r) => r.keyBytes), (n) => new Uint8Array(n)),
     lens: cat(runs.map((r) => r.lens), (n) => new Int32Array(n)),
@@ -116,6 +123,7 @@ export interface ReadSegment extends Segment {
  */
 export function readSegment(
   stepId: string,
+  full: boolean,
   keyLensBlob: Uint8Array,
   keyBytes: Uint8Array,
   lensBlob: Uint8Array,
@@ -139,7 +147,7 @@ export function readSegment(
   if (keys !== keyBytes.length || total !== bytes.length) {
     throw new Error("recovery store: a segment's lengths do not add up to its bytes");
   }
-  return { stepId, keyLens, keyBytes, lens, bytes, tombstones };
+  return { stepId, full, keyLens, keyBytes, lens, bytes, tombstones };
 }
 
 /** A segment's keys as strings, and whether they are all ASCII. */
@@ -243,7 +251,8 @@ export function mergeSegments(stepId: string, segs: readonly Segment[]): Segment
     lens[j] = len;
     j++;
   }
-  return { stepId, keyLens, keyBytes, lens, bytes };
+  // Full only if the newest full segment leads: its keys and the later changes are the whole state.
+  return { stepId, full: segs.length > 0 && segs[0]!.full, keyLens, keyBytes, lens, bytes };
 }
 
 /** Whether record `i` of segment `s`, its key at `at`, has the key `keyBytes[k, k + keyLen)`. */

@@ -314,6 +314,8 @@ export class RecoveryStore {
    * partition, they are views of the packed buffers, with no per-record work.
    */
   private route(p: PackedSnapshots): Segment[][] {
+    // With several workers, a worker's full state is not the step's.
+    if (this.workerCount > 1) p = { ...p, fulls: new Uint8Array(p.fulls.length) };
     if (this.partCount === 1) return [segmentsOf(p)];
     const packers = this.parts.map(() => new SnapshotPacker());
     for (let r = 0, i = 0, k = 0, b = 0; r < p.stepIds.length; r++) {
@@ -326,6 +328,8 @@ export class RecoveryStore {
         k = keyEnd;
         if (len > 0) b += len;
       }
+      // Each partition's share of a full state is that partition's full state of the step.
+      if (p.fulls[r] === 1) for (const packer of packers) packer.markFull(stepId);
     }
     return packers.map((packer) => segmentsOf(packer.view()));
   }

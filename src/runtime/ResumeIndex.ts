@@ -62,6 +62,8 @@ class IndexedChunk {
 export class ResumeIndex<S> {
   private readonly chunks: IndexedChunk[] = [];
   private map: Map<string, Uint8Array> | undefined;
+  /** Keys not taken yet; never below the true count (a key in two chunks counts twice). */
+  private left = 0;
 
   constructor(
     private readonly stepId: string,
@@ -71,7 +73,17 @@ export class ResumeIndex<S> {
     const chunks: StateChunk[] = raw instanceof LoadedStates ? raw.takeChunks() : [];
     // Entries already in the Map come before the chunks; a key in both takes the chunk's bytes.
     this.map = raw.size > 0 ? new Map(raw) : undefined;
-    for (const c of chunks) if (c.keys.length > 0) this.chunks.push(new IndexedChunk(c.keys, c.lens, c.bytes));
+    this.left = this.map?.size ?? 0;
+    for (const c of chunks) {
+      if (c.keys.length === 0) continue;
+      this.chunks.push(new IndexedChunk(c.keys, c.lens, c.bytes));
+      this.left += c.keys.length;
+    }
+  }
+
+  /** Whether every stored state has been taken. */
+  get exhausted(): boolean {
+    return this.left === 0;
   }
 
   /**
@@ -89,6 +101,7 @@ export class ResumeIndex<S> {
       const i = chunk.find(key, hash);
       if (i < 0 || chunk.taken[i] === 1) continue;
       chunk.taken[i] = 1;
+      this.left--;
       if (hit) continue;
       hit = true;
       found = this.decode(key, chunk.bytes, i === 0 ? 0 : chunk.ends[i - 1]!, chunk.ends[i]!);
@@ -97,6 +110,7 @@ export class ResumeIndex<S> {
       const bytes = this.map.get(key);
       if (bytes !== undefined) {
         this.map.delete(key);
+        this.left--;
         if (!hit) return this.decode(key, bytes, 0, bytes.length);
       }
     }

@@ -119,6 +119,14 @@ export class RunContext {
     return new ResumeIndex<S>(stepId, raw, this.serde);
   }
 
+  /**
+   * Says that the snapshots `stepId` just recorded for the closing epoch are its whole state (see
+   * `SnapshotPacker.markFull`).
+   */
+  snapshotIsFull(stepId: string): void {
+    this.snaps.markFull(stepId);
+  }
+
   /** Records the state of `key` at the closing epoch; `undefined` records a tombstone. */
   snapshot(stepId: string, key: string, state: unknown): void {
     try {

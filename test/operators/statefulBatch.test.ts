@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { Dataflow, StepError, runMain } from 'weir';
 import * as op from 'weir/operators';
 import type { StatefulBatchLogic } from 'weir/operators';
-import { RecoveryConfig, initDbDir } from 'weir/recovery';
+import { RecoveryConfig, RecoveryStore, initDbDir } from 'weir/recovery';
 import { TestingSink, TestingSource } from 'weir/testing';
 import { tempDir } from '../support/tmp.js';
+import { decode, partFiles, withDb } from '../recovery/support.js';
 
 type KV = [string, unknown];
 type Builder = (resume: any) => StatefulBatchLogic<any, any, any>;
@@ -223,6 +224,40 @@ describe('statefulBatch: snapshots and resume', () => {
     );
     await runMain(flow, { epochInterval: 0, recovery: new RecoveryConfig(dir) });
     expect(log).toEqual(['a@1', 'snap a=1', 'b@2', 'snap b=2', 'a@3', 'snap a=4']);
+  });
+
+  it("marks an epoch's snapshots as the step's full state only when every key it holds changed", async () => {
+    const fullByEpoch = (dir: string, stepId: string) =>
+      withDb(partFiles(dir)[0]!, (db) =>
+        Object.fromEntries(db.prepare('SELECT snap_epoch, full FROM snaps WHERE step_id = ? ORDER BY snap_epoch').raw().all(stepId) as [number, number][]),
+      );
+    const sum = (acc: number | undefined, x: number): [number, number] => [(acc ?? 0) + x, (acc ?? 0) + x];
+    const build = (items: unknown[]) => {
+      const flow = new Dataflow('f');
+      flow.pipe(op.input('inp', new TestingSource<any>(items, 2)), op.statefulMap('s', sum), op.output('out', new TestingSink<unknown>([])));
+      return flow;
+    };
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    // A backup interval keeps every segment (no GC), so that each epoch's can be looked at.
+    const recovery = new RecoveryConfig(dir, { backupInterval: 60_000 });
+    // One epoch per batch of 2: both keys, then only a, then both.
+    const items: unknown[] = [['a', 1], ['b', 1], ['a', 2], ['a', 3], ['b', 2], ['a', 4], TestingSource.EOF()];
+    await runMain(build(items), { epochInterval: 0, recovery });
+    expect(fullByEpoch(dir, 'f.s')).toEqual({ 1: 1, 2: 0, 3: 1 });
+    // Resumed lazily: while b has not come back, a's changes are not the whole state.
+    items.push(['a', 5], ['a', 6], ['b', 3], ['a', 7], TestingSource.EOF());
+    const out: unknown[] = [];
+    const flow = new Dataflow('f');
+    flow.pipe(op.input('inp', new TestingSource<any>(items, 2)), op.statefulMap('s', sum), op.output('out', new TestingSink<unknown>(out)));
+    await runMain(flow, { epochInterval: 0, recovery });
+    expect(out).toEqual([['a', 15], ['a', 21], ['b', 6], ['a', 28]]);
+    // The second run's two epochs with changes: only a (b not yet resumed), then both.
+    expect(Object.values(fullByEpoch(dir, 'f.s')).slice(3)).toEqual([0, 1]);
+    // Loading stops going back at the last full snapshot, which holds both keys.
+    const again = RecoveryStore.open(dir);
+    expect(decode(again.loadSnapshots())['f.s']).toEqual({ a: 28, b: 6 });
+    again.close();
   });
 
   it('the builder gets the stored state after a resume; a discarded key starts afresh', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initDbDir, RecoveryStore } from 'weir/recovery';
 import { prng } from '../support/crashHarness.js';
+import { MAX_SEGMENTS, MERGE_RATIO } from '../../src/recovery/gc.js';
 import { copyPartition, decode, partFiles, rec, tempDir, withDb } from './support.js';
 
 type State = Map<string, unknown>; // `${step}\0${key}` -> value
@@ -23,7 +24,8 @@ function expected(state: State): Record<string, Record<string, unknown>> {
 
 /**
  * Checks what GC guarantees at each partition's watermark: each step's segments at or below it are
- * merged as soon as those added after the oldest add up to its size (or number more than 16). Only
+ * merged as soon as those added after the oldest add up to MERGE_RATIO times its size (or number
+ * more than MAX_SEGMENTS). Only
  * the newest may have come since the last merge: the last commit of a run, or close(), merges
  * nothing.
  */
@@ -38,7 +40,7 @@ function checkGc(dir: string): void {
       for (const [step, [base, ...added]] of sizes) {
         added.pop(); // the newest: maybe not merged yet
         const sum = added.reduce((a, b) => a + b, 0);
-        expect({ step, merged: added.length < 16 && sum < base! }, JSON.stringify([f, watermark, base, added])).toEqual({ step, merged: true });
+        expect({ step, merged: added.length < MAX_SEGMENTS && sum < MERGE_RATIO * base! }, JSON.stringify([f, watermark, base, added])).toEqual({ step, merged: true });
       }
     });
   }

@@ -13,7 +13,7 @@ function roundTrip(stepId: string, entries: [string, unknown][]): ReadSegment {
   const [seg] = segmentsOf(p.view());
   // As SQLite hands BLOBs back: copies, at any offset.
   const copy = (b: Buffer) => Buffer.concat([Buffer.alloc(1), b]).subarray(1);
-  return readSegment(stepId, copy(blobOf(seg!.keyLens)), copy(blobOf(seg!.keyBytes)), copy(blobOf(seg!.lens)), copy(blobOf(seg!.bytes)));
+  return readSegment(stepId, false, copy(blobOf(seg!.keyLens)), copy(blobOf(seg!.keyBytes)), copy(blobOf(seg!.lens)), copy(blobOf(seg!.bytes)));
 }
 
 /** A chunk's or segment's states, decoded, by key. */
@@ -53,11 +53,25 @@ describe('segments', () => {
     ]);
   });
 
+  it('carry a full mark from the packer to the segment of its step', () => {
+    const p = new SnapshotPacker();
+    p.add('f.a', 'x', 1);
+    p.markFull('f.b'); // not the step that added last: no effect
+    p.add('f.b', 'y', 2);
+    p.markFull('f.b');
+    p.add('f.a', 'z', 3);
+    expect([...p.view().fulls]).toEqual([0, 1, 0]);
+    expect(segmentsOf(p.view()).map((s) => [s.stepId, s.full])).toEqual([
+      ['f.a', false],
+      ['f.b', true],
+    ]);
+  });
+
   it('refuse lengths that do not add up to the bytes', () => {
     const lens = blobOf(Int32Array.of(2, 1));
-    expect(() => readSegment('s', blobOf(Uint32Array.of(1, 1)), Buffer.from('ab'), lens, Buffer.from('ab'))).toThrow(/do not add up/);
-    expect(() => readSegment('s', blobOf(Uint32Array.of(1)), Buffer.from('a'), lens, Buffer.from('abc'))).toThrow(/not as many key lengths as states/);
-    expect(() => readSegment('s', blobOf(Int32Array.of(-1, 2)), Buffer.from('a'), lens, Buffer.from('abc'))).toThrow(/negative key length/);
+    expect(() => readSegment('s', false, blobOf(Uint32Array.of(1, 1)), Buffer.from('ab'), lens, Buffer.from('ab'))).toThrow(/do not add up/);
+    expect(() => readSegment('s', false, blobOf(Uint32Array.of(1)), Buffer.from('a'), lens, Buffer.from('abc'))).toThrow(/not as many key lengths as states/);
+    expect(() => readSegment('s', false, blobOf(Int32Array.of(-1, 2)), Buffer.from('a'), lens, Buffer.from('abc'))).toThrow(/negative key length/);
     expect(() => int32sOf(Buffer.from('abc'))).toThrow(/wrong size/);
   });
 

@@ -82,7 +82,7 @@ export function storedRows(db: Database.Database): StoredRow[] {
   const out: StoredRow[] = [];
   const sql = 'SELECT step_id, snap_epoch, key_lens, state_keys, ser_lens, ser_changes FROM snaps ORDER BY step_id, snap_epoch, rowid';
   for (const [stepId, epoch, keyLens, keys, lens, bytes] of db.prepare(sql).raw().all() as [string, number, Buffer, Buffer, Buffer, Buffer][]) {
-    const seg = readSegment(stepId, keyLens, keys, lens, bytes);
+    const seg = readSegment(stepId, false, keyLens, keys, lens, bytes);
     const names = keysOf(seg).keys;
     for (let i = 0, off = 0; i < names.length; i++) {
       const len = seg.lens[i]!;
@@ -97,7 +97,7 @@ export function overwriteState(db: Database.Database, stepId: string, stateKey: 
   const sql = 'SELECT rowid, key_lens, state_keys, ser_lens, ser_changes FROM snaps WHERE step_id = ?';
   const update = db.prepare('UPDATE snaps SET key_lens = ?, state_keys = ?, ser_lens = ?, ser_changes = ? WHERE rowid = ?');
   for (const [rowid, keyLens, keys, lens, bytes] of db.prepare(sql).raw().all(stepId) as [number, Buffer, Buffer, Buffer, Buffer][]) {
-    const seg = readSegment(stepId, keyLens, keys, lens, bytes);
+    const seg = readSegment(stepId, false, keyLens, keys, lens, bytes);
     const names = keysOf(seg).keys;
     const packer = new SnapshotPacker();
     for (let i = 0, off = 0; i < names.length; i++) {

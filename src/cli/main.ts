@@ -113,7 +113,7 @@ function printInspection(dir: string, stepId: string | undefined, stateKey: stri
   for (const p of partitions) {
     process.stdout.write(
       `# ${p.file}: partition ${p.partIndex} of ${p.partCount}, execution ${p.exNum}, resumes at epoch ${p.frontier}, ` +
-        `GC watermark ${p.commitEpoch}, ${p.rows} snapshot rows\n`,
+        `GC watermark ${p.commitEpoch}, ${p.rows} snapshots stored\n`,
     );
   }
   for (const s of states) {

@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { PartitionGc } from './gc.js';
 import { LoadedStates } from './loaded.js';
 import type { OpenedPartition } from './openPartitions.js';
-import { blobOf, readSegment, resolveSegments, type ReadSegment, type Segment } from './segment.js';
+import { blobOf, lengthsBlob, readSegment, resolveSegments, type ReadSegment, type Segment } from './segment.js';
 
 /** What a partition file says about the progress it has seen. */
 export interface PartitionProgress {
@@ -45,7 +45,7 @@ export class Partition {
       'INSERT INTO snaps (snap_epoch, step_id, state_count, full, key_lens, state_keys, ser_lens, ser_changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const insert = (epoch: number, seg: Segment) =>
-      insertSeg.run(epoch, seg.stepId, seg.lens.length, seg.full ? 1 : 0, blobOf(seg.keyLens), blobOf(seg.keyBytes), blobOf(seg.lens), blobOf(seg.bytes));
+      insertSeg.run(epoch, seg.stepId, seg.lens.length, seg.full ? 1 : 0, lengthsBlob(seg.keyLens), blobOf(seg.keyBytes), lengthsBlob(seg.lens), blobOf(seg.bytes));
     const gc = (this.gc = new PartitionGc(db, opened.partIndex, insert));
     this.latestEx = db.prepare('SELECT ex_num, resume_epoch FROM exs ORDER BY ex_num DESC LIMIT 1').raw();
     this.minFront = db.prepare('SELECT MIN(MAX(worker_frontier, ?)) FROM fronts WHERE ex_num = ?').pluck();

@@ -9,7 +9,7 @@
  * @module
  */
 import type Database from 'better-sqlite3';
-import { blobOf, segmentsOf } from './segment.js';
+import { blobOf, lengthsBlob, segmentsOf } from './segment.js';
 import { SnapshotPacker } from './SnapshotPacker.js';
 
 type Db = Database.Database;
@@ -84,7 +84,7 @@ function toV2(db: Db): void {
   const flush = () => {
     if (at === undefined) return;
     for (const seg of segmentsOf(packer.view())) {
-      insert.run(at[0], seg.stepId, seg.lens.length, blobOf(seg.keyLens), blobOf(seg.keyBytes), blobOf(seg.lens), blobOf(seg.bytes));
+      insert.run(at[0], seg.stepId, seg.lens.length, lengthsBlob(seg.keyLens), blobOf(seg.keyBytes), lengthsBlob(seg.lens), blobOf(seg.bytes));
     }
     packer = new SnapshotPacker();
   };

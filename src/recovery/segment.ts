@@ -2,7 +2,7 @@
  * Segments: how the store keeps snapshots. A segment is one `snaps` row holding one step's
  * snapshots of one epoch (or, once compacted, of every epoch up to it) in one partition, packed:
  * the keys' UTF-8 bytes one after another, each key's length, each state's length (-1 for a
- * tombstone) and the states' bytes one after another. Lengths are little-endian 32-bit integers.
+ * tombstone) and the states' bytes one after another. Lengths are varints (see {@link lengthsBlob}).
  *
  * Writing an epoch then costs SQLite a few rows, whatever the number of keys: the per-key work is
  * a copy of bytes.
@@ -30,8 +30,6 @@ export interface Segment {
    */
   readonly full: boolean;
 }
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Splits packed snapshots into one segment per step, in the order steps first appear. A step
@@ -92,22 +90,52 @@ function joined(runs: Segment[]): Segment {
   };
 }
 
-/** The bytes of a typed array as a Buffer to bind as a BLOB: little-endian lengths. */
-export function blobOf(a: Uint8Array | Uint32Array | Int32Array): Buffer {
-  if (a instanceof Uint8Array || LITTLE_ENDIAN) return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  const out = Buffer.alloc(a.byteLength);
-  for (let i = 0; i < a.length; i++) out.writeInt32LE(a[i]! | 0, 4 * i);
-  return out;
+/** Bytes as a Buffer to bind as a BLOB, without a copy. */
+export function blobOf(a: Uint8Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** The little-endian 32-bit integers of a BLOB. */
-export function int32sOf(blob: Uint8Array): Int32Array {
-  if (blob.byteLength % 4 !== 0) throw new Error('recovery store: a segment has a length array of a wrong size');
-  const n = blob.byteLength >> 2;
-  if (LITTLE_ENDIAN && blob.byteOffset % 4 === 0) return new Int32Array(blob.buffer, blob.byteOffset, n);
+/**
+ * Lengths as a BLOB: each `length + 1` (so that a tombstone's -1 is 0) as an unsigned LEB128
+ * varint, a byte for lengths below 127. Most keys and states are short, so this is a quarter of
+ * 32-bit integers' size.
+ */
+export function lengthsBlob(a: Uint32Array | Int32Array): Buffer {
+  const out = Buffer.allocUnsafe(5 * a.length);
+  let pos = 0;
+  for (let i = 0; i < a.length; i++) {
+    let v = (a[i]! + 1) >>> 0;
+    while (v >= 0x80) {
+      out[pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    out[pos++] = v;
+  }
+  return out.subarray(0, pos);
+}
+
+/**
+ * The lengths of a BLOB written by {@link lengthsBlob}.
+ * @throws when a varint is cut short or too long: the row is damaged
+ */
+export function lengthsOf(blob: Uint8Array): Int32Array {
+  let n = 0;
+  for (let i = 0; i < blob.length; i++) if (blob[i]! < 0x80) n++;
+  if (blob.length > 0 && blob[blob.length - 1]! >= 0x80) throw new Error('recovery store: a segment has a cut length array');
   const out = new Int32Array(n);
-  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, true);
+  for (let i = 0, pos = 0; i < n; i++) {
+    let v = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      if (shift > 28) throw new Error('recovery store: a segment has a length out of range');
+      b = blob[pos++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b >= 0x80);
+    if (v > 0x80000000) throw new Error('recovery store: a segment has a length out of range');
+    out[i] = v - 1;
+  }
   return out;
 }
 
@@ -129,8 +157,8 @@ export function readSegment(
   lensBlob: Uint8Array,
   bytes: Uint8Array,
 ): ReadSegment {
-  const keyLens = int32sOf(keyLensBlob);
-  const lens = int32sOf(lensBlob);
+  const keyLens = lengthsOf(keyLensBlob);
+  const lens = lengthsOf(lensBlob);
   const n = lens.length;
   if (keyLens.length !== n) throw new Error('recovery store: a segment has not as many key lengths as states');
   let keys = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blobOf, int32sOf, keysOf, mergeSegments, readSegment, resolveSegments, segmentsOf, type ReadSegment } from '../../src/recovery/segment.js';
+import { blobOf, keysOf, lengthsBlob, lengthsOf, mergeSegments, readSegment, resolveSegments, segmentsOf, type ReadSegment } from '../../src/recovery/segment.js';
 import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
 import { v8Serde } from '../../src/recovery/serde.js';
 
@@ -13,7 +13,7 @@ function roundTrip(stepId: string, entries: [string, unknown][]): ReadSegment {
   const [seg] = segmentsOf(p.view());
   // As SQLite hands BLOBs back: copies, at any offset.
   const copy = (b: Buffer) => Buffer.concat([Buffer.alloc(1), b]).subarray(1);
-  return readSegment(stepId, false, copy(blobOf(seg!.keyLens)), copy(blobOf(seg!.keyBytes)), copy(blobOf(seg!.lens)), copy(blobOf(seg!.bytes)));
+  return readSegment(stepId, false, copy(lengthsBlob(seg!.keyLens)), copy(blobOf(seg!.keyBytes)), copy(lengthsBlob(seg!.lens)), copy(blobOf(seg!.bytes)));
 }
 
 /** A chunk's or segment's states, decoded, by key. */
@@ -67,12 +67,21 @@ describe('segments', () => {
     ]);
   });
 
+  it('keep lengths as varints, a byte each below 127', () => {
+    const lens = Int32Array.of(-1, 0, 1, 126, 127, 128, 300, 16383, 16384, 2 ** 31 - 1);
+    const blob = lengthsBlob(lens);
+    expect(blob.length).toBe(4 + 2 + 2 + 2 + 3 + 3 + 5);
+    expect([...lengthsOf(blob)]).toEqual([...lens]);
+    expect([...lengthsOf(lengthsBlob(new Int32Array(0)))]).toEqual([]);
+    expect(() => lengthsOf(Buffer.from([0x85]))).toThrow(/cut length array/);
+    expect(() => lengthsOf(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))).toThrow(/out of range/);
+  });
+
   it('refuse lengths that do not add up to the bytes', () => {
-    const lens = blobOf(Int32Array.of(2, 1));
-    expect(() => readSegment('s', false, blobOf(Uint32Array.of(1, 1)), Buffer.from('ab'), lens, Buffer.from('ab'))).toThrow(/do not add up/);
-    expect(() => readSegment('s', false, blobOf(Uint32Array.of(1)), Buffer.from('a'), lens, Buffer.from('abc'))).toThrow(/not as many key lengths as states/);
-    expect(() => readSegment('s', false, blobOf(Int32Array.of(-1, 2)), Buffer.from('a'), lens, Buffer.from('abc'))).toThrow(/negative key length/);
-    expect(() => int32sOf(Buffer.from('abc'))).toThrow(/wrong size/);
+    const lens = lengthsBlob(Int32Array.of(2, 1));
+    expect(() => readSegment('s', false, lengthsBlob(Uint32Array.of(1, 1)), Buffer.from('ab'), lens, Buffer.from('ab'))).toThrow(/do not add up/);
+    expect(() => readSegment('s', false, lengthsBlob(Uint32Array.of(1)), Buffer.from('a'), lens, Buffer.from('abc'))).toThrow(/not as many key lengths as states/);
+    expect(() => readSegment('s', false, lengthsBlob(Int32Array.of(-1, 2)), Buffer.from('a'), lens, Buffer.from('abc'))).toThrow(/negative key length/);
   });
 
   it('merge to each key\'s latest state, later segments winning and tombstones dropping keys', () => {

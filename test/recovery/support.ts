@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
 import { v8Serde, type SnapshotRecord } from 'weir/recovery';
-import { blobOf, keysOf, readSegment, segmentsOf } from '../../src/recovery/segment.js';
+import { blobOf, keysOf, lengthsBlob, readSegment, segmentsOf } from '../../src/recovery/segment.js';
 import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
 
 const dirs: string[] = [];
@@ -106,6 +106,6 @@ export function overwriteState(db: Database.Database, stepId: string, stateKey: 
       packer.addBytes(stepId, names[i]!, names[i] === stateKey && own !== null ? ser : own);
     }
     const [out] = segmentsOf(packer.view());
-    update.run(blobOf(out!.keyLens), blobOf(out!.keyBytes), blobOf(out!.lens), blobOf(out!.bytes), rowid);
+    update.run(lengthsBlob(out!.keyLens), blobOf(out!.keyBytes), lengthsBlob(out!.lens), blobOf(out!.bytes), rowid);
   }
 }

@@ -7,13 +7,14 @@
  * and drops tombstones (nothing older remains for them to hide). Segments above the watermark are
  * kept as they are: they are the resume points a backup interval keeps alive.
  *
- * Merging costs a pass over the step's state, so it is done when it pays: when the segments added
- * since the oldest one are at least as large as it (or there are many of them). Each merge then
- * at least halves what it reads, the store stays within about twice the live state plus the
- * segments above the watermark, and the work per snapshot written stays constant: this is a
- * log-structured merge of one level. A full segment (a step's whole state, see `Segment.full`)
- * supersedes the step's older segments outright: they are deleted without being read. A commit can skip merging (the last one of a run does, so
- * that a run ends as soon as its state is safe); the next commit catches up.
+ * Merging costs a pass over the step's state, so it is done when it pays: once the segments added
+ * since the oldest one are {@link MERGE_RATIO} times as large as it, or more than
+ * {@link MAX_SEGMENTS} segments wait. The work per snapshot written then stays constant (about
+ * (1 + 1/MERGE_RATIO) passes), and the store stays within about 1 + MERGE_RATIO times the live
+ * state plus the segments above the watermark, however many epochs: a log-structured merge of one
+ * level. A full segment (a step's whole state, see `Segment.full`) supersedes the step's older
+ * segments outright: they are deleted without being read. A commit can skip merging (the last one
+ * of a run does, so that a run ends as soon as its state is safe); the next commit catches up.
  *
  * @internal
  * @module
@@ -21,7 +22,7 @@
 import type Database from 'better-sqlite3';
 import { mergeSegments, readSegment, type ReadSegment, type Segment } from './segment.js';
 
-/** A step's segments at or below the watermark are merged once there are this many more than one. */
+/** A step's segments at or below the watermark are merged once there are more than this many... */
 export const MAX_SEGMENTS = 16;
 /** ...or once those added after the oldest are this many times its size. */
 export const MERGE_RATIO = 3;

@@ -5,6 +5,7 @@
  * @module
  */
 import type Database from 'better-sqlite3';
+import { RecoveryError } from './errors.js';
 import { PartitionGc } from './gc.js';
 import { LoadedStates } from './loaded.js';
 import type { OpenedPartition } from './openPartitions.js';
@@ -136,7 +137,10 @@ export class Partition {
       try {
         segs.push(readSegment(step, full === 1, keyLens, keyBytes, lens, bytes));
       } catch (err) {
-        throw new Error(`${(err as Error).message} (step '${step}' in ${this.path})`, { cause: err });
+        throw new RecoveryError(
+          `${(err as Error).message}: step '${step}' in ${this.path}. Restore the partition from a backup (with its -wal and -shm files)`,
+          { cause: err },
+        );
       }
     }
     flush();

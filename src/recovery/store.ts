@@ -310,8 +310,8 @@ export class RecoveryStore {
   }
 
   /**
-   * Splits the records into each partition's segments: one per run of one step. With one
-   * partition, they are views of the packed buffers, with no per-record work.
+   * Splits the records into each partition's segments: one per step. With one partition, they are
+   * views of the packed buffers, with no per-record work.
    */
   private route(p: PackedSnapshots): Segment[][] {
     // With several workers, a worker's full state is not the step's.

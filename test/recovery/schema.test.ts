@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { inspectStore, RecoveryStore, v8Serde } from 'weir/recovery';
+import { initDbDir, inspectStore, RecoveryError, RecoveryStore, v8Serde } from 'weir/recovery';
 import { SCHEMA_V1, SCHEMA_VERSION } from '../../src/recovery/schema.js';
 import { decode, storedRows, tempDir, withDb } from './support.js';
 
@@ -59,5 +59,22 @@ describe('inspectStore on an older schema', () => {
     expect(() => inspectStore(dir)).toThrow(/schema version 1, written by an older weir: run the flow once/);
     RecoveryStore.open(dir).close();
     expect(inspectStore(dir).states.map((s) => [s.stepId, s.stateKey, s.state])).toEqual([['f.a', 'k1', 1]]);
+  });
+});
+
+describe('a damaged segment', () => {
+  it('fails the load with a RecoveryError naming the step and the file', () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const store = RecoveryStore.open(dir);
+    store.beginExecution();
+    store.commitEpoch(1, [{ stepId: 'f.a', stateKey: 'k', ser: v8Serde.serialize(1) }], 0);
+    store.close();
+    const path = join(dir, 'part-0.sqlite3');
+    withDb(path, (db) => db.prepare("UPDATE snaps SET ser_lens = x'8080'").run());
+    const again = RecoveryStore.open(dir);
+    expect(() => again.loadSnapshots()).toThrow(RecoveryError);
+    expect(() => again.loadSnapshots()).toThrow(/cut length array: step 'f.a' in .*part-0.sqlite3. Restore the partition from a backup/);
+    again.close();
   });
 });

@@ -102,6 +102,33 @@ describe('GC', () => {
     again.close();
   });
 
+  it("marks each partition's share of a full state full, so every partition drops the step's older segments", () => {
+    const { dir, store } = open(3);
+    const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
+    for (let e = 1; e <= 4; e++) {
+      const p = new SnapshotPacker();
+      for (const k of keys) p.add('s', k, e);
+      p.markFull('s');
+      p.add('src', 'part-0', e); // another step after it: not full
+      store.commitPacked(e, p.view(), e);
+    }
+    store.close();
+    for (const f of partFiles(dir)) {
+      withDb(f, (db) => {
+        // With several partitions a commit collects below its own epoch: epoch 4's commit dropped
+        // 1 and 2 for 3, and close() merges nothing.
+        const rows = db.prepare("SELECT snap_epoch, full FROM snaps WHERE step_id = 's'").raw().all();
+        expect(rows).toEqual([
+          [3, 1],
+          [4, 1],
+        ]);
+      });
+    }
+    const again = RecoveryStore.open(dir);
+    expect(decode(again.loadSnapshots())).toEqual({ s: Object.fromEntries(keys.map((k) => [k, 4])), src: { 'part-0': 4 } });
+    again.close();
+  });
+
   it('ignores full marks with several workers: one worker holds only part of a step', () => {
     const { dir, store } = open(1, 2);
     const p = new SnapshotPacker();

@@ -116,11 +116,19 @@ export class PartitionGc {
       let full = end - 1;
       while (full > i && stats[full]![4] !== 1) full--;
       for (; i < full; i++) this.deleteRow.run(stats[i]![0]);
-      let j = i + 1;
+      // The oldest segment and the ones added since, by epoch: a segment too large for one row is
+      // stored as several rows of its epoch.
+      let base = 0;
+      let j = i;
+      while (j < end && stats[j]![2] === stats[i]![2]) base += stats[j++]![3];
       let added = 0;
-      while (j < end) added += stats[j++]![3];
-      if (j - i > MAX_SEGMENTS || (j - i > 1 && added >= MERGE_RATIO * stats[i]![3])) this.merge(stepId, stats.slice(i, j));
-      i = j;
+      let segments = 1;
+      for (; j < end; j++) {
+        added += stats[j]![3];
+        if (stats[j]![2] !== stats[j - 1]![2]) segments++;
+      }
+      if (segments > MAX_SEGMENTS || (segments > 1 && added >= MERGE_RATIO * base)) this.merge(stepId, stats.slice(i, end));
+      i = end;
     }
   }
 

@@ -109,7 +109,7 @@ export function inspectStore(
         [string, number, number, Buffer, Buffer, Buffer, Buffer]
       >) {
         const seg = readSegment(stepId, full === 1, keyLens, keys, lens, bytes);
-        const names = keysOf(seg).keys;
+        const names = keysOf(seg);
         for (let i = 0, off = 0; i < names.length; i++) {
           const stateKey = names[i]!;
           const len = seg.lens[i]!;

@@ -8,8 +8,6 @@
 /** Keys and their serialized states: `keys[i]` holds the next `lens[i]` bytes of `bytes`. */
 export interface StateChunk {
   readonly keys: readonly string[];
-  /** Whether every key is known to be ASCII. */
-  readonly ascii: boolean;
   readonly lens: ArrayLike<number>;
   readonly bytes: Uint8Array;
 }
@@ -24,8 +22,8 @@ export class LoadedStates extends Map<string, Uint8Array> {
   private chunks: StateChunk[] | undefined = [];
 
   /** Adds loaded keys and their bytes. A key added again takes the later bytes, as with Map.set. @internal */
-  addChunk(keys: readonly string[], lens: ArrayLike<number>, bytes: Uint8Array, ascii = false): void {
-    const chunk = { keys, ascii, lens, bytes };
+  addChunk(keys: readonly string[], lens: ArrayLike<number>, bytes: Uint8Array): void {
+    const chunk = { keys, lens, bytes };
     if (this.chunks === undefined) this.setChunk(chunk);
     else this.chunks.push(chunk);
   }

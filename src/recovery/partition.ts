@@ -9,7 +9,7 @@ import { RecoveryError } from './errors.js';
 import { PartitionGc } from './gc.js';
 import { LoadedStates } from './loaded.js';
 import type { OpenedPartition } from './openPartitions.js';
-import { blobOf, lengthsBlob, readSegment, resolveSegments, type ReadSegment, type Segment } from './segment.js';
+import { blobOf, lengthsBlob, readSegment, resolveSegments, segmentLimits, splitSegment, type ReadSegment, type Segment } from './segment.js';
 
 /** What a partition file says about the progress it has seen. */
 export interface PartitionProgress {
@@ -45,8 +45,11 @@ export class Partition {
     const insertSeg = db.prepare(
       'INSERT INTO snaps (snap_epoch, step_id, state_count, full, key_lens, state_keys, ser_lens, ser_changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    const insert = (epoch: number, seg: Segment) =>
-      insertSeg.run(epoch, seg.stepId, seg.lens.length, seg.full ? 1 : 0, lengthsBlob(seg.keyLens), blobOf(seg.keyBytes), lengthsBlob(seg.lens), blobOf(seg.bytes));
+    const insert = (epoch: number, seg: Segment) => {
+      for (const s of splitSegment(seg, segmentLimits.segmentBytes)) {
+        insertSeg.run(epoch, s.stepId, s.lens.length, s.full ? 1 : 0, lengthsBlob(s.keyLens), blobOf(s.keyBytes), lengthsBlob(s.lens), blobOf(s.bytes));
+      }
+    };
     const gc = (this.gc = new PartitionGc(db, opened.partIndex, insert));
     this.latestEx = db.prepare('SELECT ex_num, resume_epoch FROM exs ORDER BY ex_num DESC LIMIT 1').raw();
     this.minFront = db.prepare('SELECT MIN(MAX(worker_frontier, ?)) FROM fronts WHERE ex_num = ?').pluck();
@@ -119,11 +122,11 @@ export class Partition {
     let segs: ReadSegment[] = [];
     const flush = () => {
       if (stepId === undefined) return;
-      const { keys, lens, bytes, ascii } = resolveSegments(segs);
+      const { keys, lens, bytes } = resolveSegments(segs);
       if (keys.length > 0) {
         let states = out.get(stepId);
         if (states === undefined) out.set(stepId, (states = new LoadedStates()));
-        states.addChunk(keys, lens, bytes, ascii);
+        states.addChunk(keys, lens, bytes);
       }
       segs = [];
     };

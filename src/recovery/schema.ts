@@ -9,7 +9,7 @@
  * @module
  */
 import type Database from 'better-sqlite3';
-import { blobOf, lengthsBlob, segmentsOf } from './segment.js';
+import { blobOf, lengthsBlob, segmentLimits, segmentsOf, splitSegment } from './segment.js';
 import { SnapshotPacker } from './SnapshotPacker.js';
 
 type Db = Database.Database;
@@ -83,8 +83,10 @@ function toV2(db: Db): void {
   let at: [number, string] | undefined;
   const flush = () => {
     if (at === undefined) return;
-    for (const seg of segmentsOf(packer.view())) {
-      insert.run(at[0], seg.stepId, seg.lens.length, lengthsBlob(seg.keyLens), blobOf(seg.keyBytes), lengthsBlob(seg.lens), blobOf(seg.bytes));
+    for (const whole of segmentsOf(packer.view())) {
+      for (const seg of splitSegment(whole, segmentLimits.segmentBytes)) {
+        insert.run(at[0], seg.stepId, seg.lens.length, lengthsBlob(seg.keyLens), blobOf(seg.keyBytes), lengthsBlob(seg.lens), blobOf(seg.bytes));
+      }
     }
     packer = new SnapshotPacker();
   };

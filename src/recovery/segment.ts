@@ -90,6 +90,51 @@ function joined(runs: Segment[]): Segment {
   };
 }
 
+/**
+ * Limits on what one `snaps` row holds. SQLite refuses a value over 1 GB, so a segment whose keys
+ * or states pass `segmentBytes` is stored as several rows (see {@link splitSegment}). Tests lower it.
+ * @internal
+ */
+export const segmentLimits = { segmentBytes: 256 << 20 };
+
+/**
+ * A segment cut into consecutive pieces whose keys and states each stay within `maxBytes` (a
+ * single state larger than that gets a piece of its own), as views of its buffers. Only the first
+ * piece keeps the `full` mark: the later ones, stored after it, add to it.
+ */
+export function splitSegment(seg: Segment, maxBytes: number): Segment[] {
+  if (seg.keyBytes.length <= maxBytes && seg.bytes.length <= maxBytes) return [seg];
+  const out: Segment[] = [];
+  const n = seg.lens.length;
+  let start = 0;
+  let k0 = 0;
+  let b0 = 0;
+  let k = 0;
+  let b = 0;
+  const cut = (end: number) => {
+    out.push({
+      stepId: seg.stepId,
+      full: seg.full && out.length === 0,
+      keyLens: seg.keyLens.subarray(start, end),
+      keyBytes: seg.keyBytes.subarray(k0, k),
+      lens: seg.lens.subarray(start, end),
+      bytes: seg.bytes.subarray(b0, b),
+    });
+    start = end;
+    k0 = k;
+    b0 = b;
+  };
+  for (let i = 0; i < n; i++) {
+    const keyLen = seg.keyLens[i]!;
+    const len = Math.max(seg.lens[i]!, 0);
+    if (i > start && (k + keyLen - k0 > maxBytes || b + len - b0 > maxBytes)) cut(i);
+    k += keyLen;
+    b += len;
+  }
+  cut(n);
+  return out;
+}
+
 /** Bytes as a Buffer to bind as a BLOB, without a copy. */
 export function blobOf(a: Uint8Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -178,8 +223,8 @@ export function readSegment(
   return { stepId, full, keyLens, keyBytes, lens, bytes, tombstones };
 }
 
-/** A segment's keys as strings, and whether they are all ASCII. */
-export function keysOf(seg: Segment): { keys: string[]; ascii: boolean } {
+/** A segment's keys as strings. */
+export function keysOf(seg: Segment): string[] {
   const { keyLens, keyBytes } = seg;
   let ascii = true;
   for (let i = 0; i < keyBytes.length; i++) {
@@ -197,7 +242,7 @@ export function keysOf(seg: Segment): { keys: string[]; ascii: boolean } {
     keys[i] = ascii ? text.slice(off, end) : buf.toString('utf8', off, end);
     off = end;
   }
-  return { keys, ascii };
+  return keys;
 }
 
 /**
@@ -305,6 +350,5 @@ function copyBytes(from: Uint8Array, at: number, len: number, to: Uint8Array, po
  */
 export function resolveSegments(segs: readonly ReadSegment[]): StateChunk {
   const one = segs.length === 1 && !segs[0]!.tombstones ? segs[0]! : mergeSegments(segs[0]?.stepId ?? '', segs);
-  const { keys, ascii } = keysOf(one);
-  return { keys, lens: one.lens, bytes: one.bytes, ascii };
+  return { keys: keysOf(one), lens: one.lens, bytes: one.bytes };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initDbDir, RecoveryStore } from 'weir/recovery';
 import { MERGE_RATIO } from '../../src/recovery/gc.js';
 import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
+import { segmentLimits } from '../../src/recovery/segment.js';
 import { decode, partFiles, rec, snapRows, storedRows, tempDir, withDb } from './support.js';
 
 function open(parts: number, workerCount = 1): { dir: string; store: RecoveryStore } {
@@ -127,6 +128,43 @@ describe('GC', () => {
     const again = RecoveryStore.open(dir);
     expect(decode(again.loadSnapshots())).toEqual({ s: Object.fromEntries(keys.map((k) => [k, 4])), src: { 'part-0': 4 } });
     again.close();
+  });
+
+  it('stores a segment over the row limit as several rows, and merges and supersedes them whole', () => {
+    const limits = segmentLimits.segmentBytes;
+    segmentLimits.segmentBytes = 300;
+    try {
+      const { dir, store } = open(1);
+      const keys = Array.from({ length: 200 }, (_, i) => `key-${i}`);
+      const commit = (e: number, full: boolean, some = keys) => {
+        const p = new SnapshotPacker();
+        for (const k of some) p.add('s', k, `${k}@${e}`);
+        if (full) p.markFull('s');
+        store.commitPacked(e, p.view(), e);
+      };
+      const rowsByEpoch = () =>
+        withDb(partFiles(dir)[0]!, (db) => db.prepare("SELECT snap_epoch, full FROM snaps WHERE step_id = 's' ORDER BY rowid").raw().all() as [number, number][]);
+      commit(1, true);
+      const first = rowsByEpoch();
+      expect(first.length).toBeGreaterThan(5);
+      expect(first.map(([, full]) => full)).toEqual(first.map((_, i) => (i === 0 ? 1 : 0)));
+      // Small changes pile up until they reach MERGE_RATIO times the split base, counted whole.
+      for (let e = 2; e <= 4; e++) commit(e, false, keys.slice(0, 10));
+      expect(new Set(rowsByEpoch().map(([e]) => e))).toEqual(new Set([1, 2, 3, 4]));
+      commit(5, true);
+      expect(new Set(rowsByEpoch().map(([e]) => e))).toEqual(new Set([5]));
+      // Three rewrites not marked full add up to MERGE_RATIO times the base: one merge, split again.
+      for (let e = 6; e <= 8; e++) commit(e, false);
+      const merged = rowsByEpoch();
+      expect(merged.length).toBeGreaterThan(5);
+      expect(new Set(merged.map(([e]) => e))).toEqual(new Set([8]));
+      store.close();
+      const again = RecoveryStore.open(dir);
+      expect(decode(again.loadSnapshots())).toEqual({ s: Object.fromEntries(keys.map((k) => [k, `${k}@8`])) });
+      again.close();
+    } finally {
+      segmentLimits.segmentBytes = limits;
+    }
   });
 
   it('ignores full marks with several workers: one worker holds only part of a step', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blobOf, keysOf, lengthsBlob, lengthsOf, mergeSegments, readSegment, resolveSegments, segmentsOf, type ReadSegment } from '../../src/recovery/segment.js';
+import { blobOf, keysOf, lengthsBlob, lengthsOf, mergeSegments, readSegment, resolveSegments, segmentsOf, splitSegment, type ReadSegment } from '../../src/recovery/segment.js';
 import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
 import { v8Serde } from '../../src/recovery/serde.js';
 
@@ -30,13 +30,12 @@ describe('segments', () => {
   it('keep keys of any text, states and tombstones through their blobs', () => {
     const entries = ODD_KEYS.map((k, i): [string, unknown] => [k, i % 3 === 0 ? undefined : i]);
     const seg = roundTrip('f.s', entries);
-    const { keys, ascii } = keysOf(seg);
+    const keys = keysOf(seg);
     expect(keys).toEqual(ODD_KEYS);
-    expect(ascii).toBe(false);
     expect(seg.tombstones).toBe(true);
     expect(decoded(keys, seg.lens, seg.bytes)).toEqual(Object.fromEntries(entries.map(([k, v]) => [k, v ?? 'tombstone'])));
     const plain = roundTrip('f.s', [['k1', 1], ['key-22', 'x']]);
-    expect(keysOf(plain)).toEqual({ keys: ['k1', 'key-22'], ascii: true });
+    expect(keysOf(plain)).toEqual(['k1', 'key-22']);
     expect(plain.tombstones).toBe(false);
   });
 
@@ -91,7 +90,7 @@ describe('segments', () => {
     const want = { k1: 1, k2: 200, k3: 30, k4: 'x'.repeat(100), '😀': { deep: [1] } };
     const merged = mergeSegments('f.s', [a, b, c]);
     expect(merged.stepId).toBe('f.s');
-    expect(decoded(keysOf(merged).keys, merged.lens, merged.bytes)).toEqual(want);
+    expect(decoded(keysOf(merged), merged.lens, merged.bytes)).toEqual(want);
     const chunk = resolveSegments([a, b, c]);
     expect(decoded(chunk.keys, chunk.lens, chunk.bytes)).toEqual(want);
     expect(resolveSegments([roundTrip('f.s', [['k', undefined]])]).keys).toEqual([]);
@@ -101,8 +100,32 @@ describe('segments', () => {
     const n = 5000;
     const segs = [0, 1, 2].map((r) => roundTrip('f.s', Array.from({ length: n }, (_, i): [string, unknown] => [`key-${(i * 7 + r) % n}`, r * n + i])));
     const merged = mergeSegments('f.s', segs);
-    const got = decoded(keysOf(merged).keys, merged.lens, merged.bytes);
+    const got = decoded(keysOf(merged), merged.lens, merged.bytes);
     expect(Object.keys(got)).toHaveLength(n);
     for (let i = 0; i < n; i++) expect(got[`key-${(i * 7 + 2) % n}`]).toBe(2 * n + i);
+  });
+});
+
+describe('splitSegment', () => {
+  it('cuts a segment into pieces within the limit, the full mark on the first only', () => {
+    const p = new SnapshotPacker();
+    for (let i = 0; i < 10; i++) p.add('f.s', `key-${i}`, i % 4 === 0 ? undefined : 'x'.repeat(10 * i));
+    p.add('f.s', 'huge', 'y'.repeat(300));
+    p.markFull('f.s');
+    const [seg] = segmentsOf(p.view());
+    const pieces = splitSegment(seg!, 100);
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(pieces.map((s) => s.full)).toEqual(pieces.map((_, i) => i === 0));
+    for (const s of pieces) {
+      expect(s.lens.length).toBeGreaterThan(0);
+      // Within the limit, but for a single state larger than it.
+      if (s.lens.length > 1) expect(s.bytes.length).toBeLessThanOrEqual(100);
+    }
+    const keys = pieces.flatMap((s) => keysOf(s));
+    expect(keys).toEqual([...Array.from({ length: 10 }, (_, i) => `key-${i}`), 'huge']);
+    const live = Object.entries(decoded(keysOf(seg!), seg!.lens, seg!.bytes)).filter(([, v]) => v !== 'tombstone');
+    const merged = mergeSegments('f.s', pieces);
+    expect(decoded(keysOf(merged), merged.lens, merged.bytes)).toEqual(Object.fromEntries(live));
+    expect(splitSegment(seg!, 1 << 20)).toEqual([seg]);
   });
 });

@@ -83,7 +83,7 @@ export function storedRows(db: Database.Database): StoredRow[] {
   const sql = 'SELECT step_id, snap_epoch, key_lens, state_keys, ser_lens, ser_changes FROM snaps ORDER BY step_id, snap_epoch, rowid';
   for (const [stepId, epoch, keyLens, keys, lens, bytes] of db.prepare(sql).raw().all() as [string, number, Buffer, Buffer, Buffer, Buffer][]) {
     const seg = readSegment(stepId, false, keyLens, keys, lens, bytes);
-    const names = keysOf(seg).keys;
+    const names = keysOf(seg);
     for (let i = 0, off = 0; i < names.length; i++) {
       const len = seg.lens[i]!;
       out.push({ stepId, stateKey: names[i]!, epoch, ser: len < 0 ? null : Buffer.from(seg.bytes.subarray(off, (off += len))) });
@@ -98,7 +98,7 @@ export function overwriteState(db: Database.Database, stepId: string, stateKey: 
   const update = db.prepare('UPDATE snaps SET key_lens = ?, state_keys = ?, ser_lens = ?, ser_changes = ? WHERE rowid = ?');
   for (const [rowid, keyLens, keys, lens, bytes] of db.prepare(sql).raw().all(stepId) as [number, Buffer, Buffer, Buffer, Buffer][]) {
     const seg = readSegment(stepId, false, keyLens, keys, lens, bytes);
-    const names = keysOf(seg).keys;
+    const names = keysOf(seg);
     const packer = new SnapshotPacker();
     for (let i = 0, off = 0; i < names.length; i++) {
       const len = seg.lens[i]!;

@@ -7,12 +7,14 @@
  * and drops tombstones (nothing older remains for them to hide). Segments above the watermark are
  * kept as they are: they are the resume points a backup interval keeps alive.
  *
- * Merging costs a pass over the step's state, so it is done when it pays: once the segments added
- * since the oldest one are {@link MERGE_RATIO} times as large as it, or more than
- * {@link MAX_SEGMENTS} segments wait. The work per snapshot written then stays constant (about
- * (1 + 1/MERGE_RATIO) passes), and the store stays within about 1 + MERGE_RATIO times the live
- * state plus the segments above the watermark, however many epochs: a log-structured merge of one
- * level. A full segment (a step's whole state, see `Segment.full`) supersedes the step's older
+ * Merging costs a pass over what it merges, so it is done when it pays. The oldest segment of a
+ * step (the base) and all the others are merged once those others are {@link MERGE_RATIO} times as
+ * large as the base; until then, the newest two others are merged together (keeping their
+ * tombstones) while the older is at most twice the newer. The others then halve in size from old
+ * to new, so there are few of them, and a snapshot is merged a few times at most before it reaches
+ * the base: the work per snapshot written stays small and constant, and the store stays within
+ * about 1 + MERGE_RATIO times the live state plus the segments above the watermark, however many
+ * epochs. A full segment (a step's whole state, see `Segment.full`) supersedes the step's older
  * segments outright: they are deleted without being read. A commit can skip merging (the last one
  * of a run does, so that a run ends as soon as its state is safe); the next commit catches up.
  *
@@ -22,10 +24,8 @@
 import type Database from 'better-sqlite3';
 import { mergeSegments, readSegment, type ReadSegment, type Segment } from './segment.js';
 
-/** A step's segments at or below the watermark are merged once there are more than this many... */
-export const MAX_SEGMENTS = 16;
-/** ...or once those added after the oldest are this many times its size. */
-export const MERGE_RATIO = 3;
+/** A step's segments at or below the watermark are all merged once those added after the oldest are this many times its size. */
+export const MERGE_RATIO = 1;
 
 type SegmentStat = [rowid: number, stepId: string, epoch: number, size: number, full: number];
 type SegmentRow = [full: number, keyLens: Buffer, keyBytes: Buffer, lens: Buffer, bytes: Buffer];
@@ -43,12 +43,12 @@ export class PartitionGc {
   /**
    * @param db the partition's connection
    * @param partIndex the partition's index, the key of its `commits` row
-   * @param insert writes a segment at an epoch, in the caller's transaction
+   * @param insert writes a segment at an epoch, in the caller's transaction, and returns its rowids
    */
   constructor(
     db: Database.Database,
     private readonly partIndex: number,
-    private readonly insert: (epoch: number, seg: Segment) => void,
+    private readonly insert: (epoch: number, seg: Segment) => number[],
   ) {
     const read = db.prepare('SELECT commit_epoch FROM commits WHERE part_index = ?').pluck();
     this.watermark = (read.get(partIndex) as number | undefined) ?? 0;
@@ -116,31 +116,68 @@ export class PartitionGc {
       let full = end - 1;
       while (full > i && stats[full]![4] !== 1) full--;
       for (; i < full; i++) this.deleteRow.run(stats[i]![0]);
-      // The oldest segment and the ones added since, by epoch: a segment too large for one row is
-      // stored as several rows of its epoch.
-      let base = 0;
-      let j = i;
-      while (j < end && stats[j]![2] === stats[i]![2]) base += stats[j++]![3];
-      let added = 0;
-      let segments = 1;
-      for (; j < end; j++) {
-        added += stats[j]![3];
-        if (stats[j]![2] !== stats[j - 1]![2]) segments++;
-      }
-      if (segments > MAX_SEGMENTS || (segments > 1 && added >= MERGE_RATIO * base)) this.merge(stepId, stats.slice(i, end));
+      this.mergeStep(stepId, bySegment(stats.slice(i, end)));
       i = end;
     }
   }
 
-  /** Replaces a step's segments, the oldest first, by one holding each key's latest state. */
-  private merge(stepId: string, segs: SegmentStat[]): void {
-    const read: ReadSegment[] = [];
-    for (const [rowid] of segs) {
-      const [full, keyLens, keyBytes, lens, bytes] = this.readRow.get(rowid) as SegmentRow;
-      read.push(readSegment(stepId, full === 1, keyLens, keyBytes, lens, bytes));
+  /**
+   * Merges one step's segments at or below the watermark, the oldest (the base) first, where that
+   * pays: all of them once those added since the base are {@link MERGE_RATIO} times its size;
+   * otherwise the newest two added ones while the older is at most twice the newer, so that the
+   * added ones shrink by more than half from old to new and stay few, and each snapshot is merged
+   * a few times at most before it reaches the base.
+   */
+  private mergeStep(stepId: string, segs: SegmentRows[]): void {
+    if (segs.length < 2) return;
+    let added = 0;
+    for (let j = 1; j < segs.length; j++) added += segs[j]!.size;
+    if (added >= MERGE_RATIO * segs[0]!.size) {
+      this.merge(stepId, segs, false);
+      return;
     }
-    const segment = mergeSegments(stepId, read);
-    for (const [rowid] of segs) this.deleteRow.run(rowid);
-    if (segment.lens.length > 0) this.insert(segs[segs.length - 1]![2], segment);
+    while (segs.length > 2 && segs[segs.length - 2]!.size <= 2 * segs[segs.length - 1]!.size) {
+      const pair = segs.splice(segs.length - 2, 2);
+      segs.push(this.merge(stepId, pair, true));
+    }
   }
+
+  /**
+   * Replaces segments of a step, in order, by one holding each key's latest state at the newest
+   * one's epoch. Tombstones are kept with `keepTombstones`: when older segments remain.
+   */
+  private merge(stepId: string, segs: SegmentRows[], keepTombstones: boolean): SegmentRows {
+    const read: ReadSegment[] = [];
+    for (const seg of segs) {
+      for (const rowid of seg.rowids) {
+        const [full, keyLens, keyBytes, lens, bytes] = this.readRow.get(rowid) as SegmentRow;
+        read.push(readSegment(stepId, full === 1, keyLens, keyBytes, lens, bytes));
+      }
+    }
+    const segment = mergeSegments(stepId, read, keepTombstones);
+    for (const seg of segs) for (const rowid of seg.rowids) this.deleteRow.run(rowid);
+    const epoch = segs[segs.length - 1]!.epoch;
+    const rowids = segment.lens.length > 0 ? this.insert(epoch, segment) : [];
+    return { epoch, rowids, size: 8 * segment.lens.length + segment.keyBytes.length + segment.bytes.length };
+  }
+}
+
+/** One segment: its rows (one unless it was too large for one), its epoch and its size. */
+interface SegmentRows {
+  readonly epoch: number;
+  readonly rowids: number[];
+  readonly size: number;
+}
+
+/** A step's rows grouped into segments: the rows of one epoch are one segment. */
+function bySegment(stats: SegmentStat[]): SegmentRows[] {
+  const out: { epoch: number; rowids: number[]; size: number }[] = [];
+  for (const [rowid, , epoch, size] of stats) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.epoch === epoch) {
+      last.rowids.push(rowid);
+      last.size += size;
+    } else out.push({ epoch, rowids: [rowid], size });
+  }
+  return out;
 }

@@ -45,10 +45,15 @@ export class Partition {
     const insertSeg = db.prepare(
       'INSERT INTO snaps (snap_epoch, step_id, state_count, full, key_lens, state_keys, ser_lens, ser_changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    const insert = (epoch: number, seg: Segment) => {
+    const insert = (epoch: number, seg: Segment): number[] => {
+      const rowids: number[] = [];
       for (const s of splitSegment(seg, segmentLimits.segmentBytes)) {
-        insertSeg.run(epoch, s.stepId, s.lens.length, s.full ? 1 : 0, lengthsBlob(s.keyLens), blobOf(s.keyBytes), lengthsBlob(s.lens), blobOf(s.bytes));
+        const keyLens = lengthsBlob(s.keyLens);
+        const lens = lengthsBlob(s.lens);
+        const r = insertSeg.run(epoch, s.stepId, s.lens.length, s.full ? 1 : 0, keyLens, blobOf(s.keyBytes), lens, blobOf(s.bytes));
+        rowids.push(Number(r.lastInsertRowid));
       }
+      return rowids;
     };
     const gc = (this.gc = new PartitionGc(db, opened.partIndex, insert));
     this.latestEx = db.prepare('SELECT ex_num, resume_epoch FROM exs ORDER BY ex_num DESC LIMIT 1').raw();

@@ -247,10 +247,11 @@ export function keysOf(seg: Segment): string[] {
 
 /**
  * Merges segments of one step read in order (later ones win) into one holding each key's latest
- * state, tombstones left out. Keys are compared as bytes in a hash table of record numbers: the
- * work per record is a hash, a probe and a copy, with no object made.
+ * state. Tombstones are left out, unless `keepTombstones` (when older segments remain for them to
+ * hide). Keys are compared as bytes in a hash table of record numbers: the work per record is a
+ * hash, a probe and a copy, with no object made.
  */
-export function mergeSegments(stepId: string, segs: readonly Segment[]): Segment {
+export function mergeSegments(stepId: string, segs: readonly Segment[], keepTombstones = false): Segment {
   let total = 0;
   for (const seg of segs) total += seg.lens.length;
   // Every record by its number across the segments: its segment, and where its key and state start.
@@ -299,10 +300,10 @@ export function mergeSegments(stepId: string, segs: readonly Segment[]): Segment
     if (g < 0) continue;
     const seg = segs[segOf[g]!]!;
     const len = seg.lens[indexOf[g]!]!;
-    if (len < 0) continue;
+    if (len < 0 && !keepTombstones) continue;
     count++;
     keySize += seg.keyLens[indexOf[g]!]!;
-    bytesSize += len;
+    if (len > 0) bytesSize += len;
   }
   const keyLens = new Uint32Array(count);
   const lens = new Int32Array(count);
@@ -314,12 +315,14 @@ export function mergeSegments(stepId: string, segs: readonly Segment[]): Segment
     const seg = segs[segOf[g]!]!;
     const i = indexOf[g]!;
     const len = seg.lens[i]!;
-    if (len < 0) continue;
+    if (len < 0 && !keepTombstones) continue;
     const keyLen = seg.keyLens[i]!;
     copyBytes(seg.keyBytes, keyAt[g]!, keyLen, keyBytes, k);
     k += keyLen;
-    copyBytes(seg.bytes, stateAt[g]!, len, bytes, b);
-    b += len;
+    if (len > 0) {
+      copyBytes(seg.bytes, stateAt[g]!, len, bytes, b);
+      b += len;
+    }
     keyLens[j] = keyLen;
     lens[j] = len;
     j++;

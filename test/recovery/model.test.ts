@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initDbDir, RecoveryStore } from 'weir/recovery';
 import { prng } from '../support/crashHarness.js';
-import { MAX_SEGMENTS, MERGE_RATIO } from '../../src/recovery/gc.js';
+import { MERGE_RATIO } from '../../src/recovery/gc.js';
 import { copyPartition, decode, partFiles, rec, tempDir, withDb } from './support.js';
 
 type State = Map<string, unknown>; // `${step}\0${key}` -> value
@@ -23,24 +23,30 @@ function expected(state: State): Record<string, Record<string, unknown>> {
 }
 
 /**
- * Checks what GC guarantees at each partition's watermark: each step's segments at or below it are
- * merged as soon as those added after the oldest add up to MERGE_RATIO times its size (or number
- * more than MAX_SEGMENTS). Only
- * the newest may have come since the last merge: the last commit of a run, or close(), merges
- * nothing.
+ * Checks what GC guarantees at each partition's watermark, for each step's segments at or below it
+ * (the rows of one epoch are one segment): those added after the oldest stay below MERGE_RATIO
+ * times its size, and halve in size from old to new. Only the newest may have come since the last
+ * merge: the last commit of a run, or close(), merges nothing.
  */
 function checkGc(dir: string): void {
   for (const f of partFiles(dir)) {
     withDb(f, (db) => {
       const watermark = db.prepare('SELECT commit_epoch FROM commits').pluck().get() as number;
-      const sizes = new Map<string, number[]>();
+      const sizes = new Map<string, Map<number, number>>();
       const sql =
-        'SELECT step_id, 8 * state_count + length(state_keys) + length(ser_changes) FROM snaps WHERE snap_epoch <= ? ORDER BY step_id, snap_epoch, rowid';
-      for (const [step, size] of db.prepare(sql).raw().all(watermark) as [string, number][]) sizes.set(step, [...(sizes.get(step) ?? []), size]);
-      for (const [step, [base, ...added]] of sizes) {
+        'SELECT step_id, snap_epoch, 8 * state_count + length(state_keys) + length(ser_changes) FROM snaps WHERE snap_epoch <= ? ORDER BY step_id, snap_epoch, rowid';
+      for (const [step, epoch, size] of db.prepare(sql).raw().all(watermark) as [string, number, number][]) {
+        const bySeg = sizes.get(step) ?? new Map<number, number>();
+        bySeg.set(epoch, (bySeg.get(epoch) ?? 0) + size);
+        sizes.set(step, bySeg);
+      }
+      for (const [step, bySeg] of sizes) {
+        const [base, ...added] = [...bySeg.values()];
         added.pop(); // the newest: maybe not merged yet
         const sum = added.reduce((a, b) => a + b, 0);
-        expect({ step, merged: added.length < MAX_SEGMENTS && sum < MERGE_RATIO * base! }, JSON.stringify([f, watermark, base, added])).toEqual({ step, merged: true });
+        const halving = added.every((size, i) => i === 0 || added[i - 1]! > 2 * size);
+        const what = JSON.stringify([f, watermark, base, added]);
+        expect({ step, merged: sum < MERGE_RATIO * base! && halving }, what).toEqual({ step, merged: true });
       }
     });
   }

@@ -76,7 +76,7 @@ export function partitionFor(stepId: string, stateKey: string, partCount: number
   mixString(stepId);
   mixByte(0);
   mixString(stateKey);
-  return ((hashHi % partCount) * TWO_32 + hashLo) % partCount;
+  return hashModulo(partCount);
 }
 
 /**
@@ -89,5 +89,10 @@ export function partitionForBytes(stepId: string, key: Uint8Array, start: number
   mixString(stepId);
   mixByte(0);
   for (let i = start; i < end; i++) mixByte(key[i]!);
+  return hashModulo(partCount);
+}
+
+/** The 64-bit hash mixed so far, modulo `partCount` (below 2^20, so that no step loses precision). */
+function hashModulo(partCount: number): number {
   return ((hashHi % partCount) * TWO_32 + hashLo) % partCount;
 }

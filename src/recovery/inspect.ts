@@ -99,7 +99,7 @@ export function inspectStore(
       const rows = (db.prepare('SELECT SUM(state_count) FROM snaps').pluck().get() as number | null) ?? 0;
       partitions.push({ file, partIndex, partCount, exNum: ex?.[0] ?? 0, frontier, commitEpoch, rows });
       // Each key's latest snapshot: segments in order, later ones win.
-      const latest = new Map<string, StoredState>();
+      const latest = new Map<string, { stepId: string; stateKey: string; epoch: number; ser: Uint8Array | null }>();
       const sql =
         'SELECT step_id, snap_epoch, full, key_lens, state_keys, ser_lens, ser_changes FROM snaps' +
         (options.stepId !== undefined ? ' WHERE step_id = ?' : '') +
@@ -115,12 +115,11 @@ export function inspectStore(
           const len = seg.lens[i]!;
           const ser = len < 0 ? null : seg.bytes.subarray(off, (off += len));
           if (options.stateKey !== undefined && stateKey !== options.stateKey) continue;
-          latest.set(`${stepId}\0${stateKey}`, { stepId, stateKey, epoch, state: ser, file });
+          latest.set(`${stepId}\0${stateKey}`, { stepId, stateKey, epoch, ser });
         }
       }
-      for (const s of latest.values()) {
-        const ser = s.state as Uint8Array | null;
-        states.push({ ...s, state: ser === null ? undefined : serde.deserialize(ser) });
+      for (const { stepId, stateKey, epoch, ser } of latest.values()) {
+        states.push({ stepId, stateKey, epoch, state: ser === null ? undefined : serde.deserialize(ser), file });
       }
     } finally {
       db.close();

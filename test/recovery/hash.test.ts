@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { partitionFor, stableHash64 } from 'weir/recovery';
+import { partitionForBytes } from '../../src/recovery/hash.js';
 
 const MASK = (1n << 64n) - 1n;
 
@@ -71,5 +72,15 @@ describe('partitionFor', () => {
 
   it('always returns 0 for one partition', () => {
     expect(partitionFor('s', 'k', 1)).toBe(0);
+  });
+
+  it('gives the same partition for a key given as its UTF-8 bytes, as the store routes it', () => {
+    const keys = ['', 'a', 'key-12345', 'é', '中文', '😀', 'a\u0000b'];
+    for (const key of keys) {
+      for (const parts of [1, 2, 3, 7, 1000]) {
+        const bytes = Buffer.concat([Buffer.from('xx'), Buffer.from(key), Buffer.from('yy')]);
+        expect(partitionForBytes('flow.step', bytes, 2, bytes.length - 2, parts), `${key} ${parts}`).toBe(partitionFor('flow.step', key, parts));
+      }
+    }
   });
 });

@@ -19,13 +19,18 @@ const waitAsync = (Atomics as unknown as {
 /**
  * Starts the writer thread. From the built package it runs `writerThread.js`; from the TypeScript
  * sources (tests, benchmarks) it loads `writerThread.ts` through tsx, as the main thread does.
+ *
+ * The thread gets none of the process's Node options (`execArgv`): it runs only weir's own code,
+ * and a preload such as `--import tsx` would cost it a loader of its own, about 0.2 s of CPU while
+ * the flow runs. Options that only a process may have (`--expose-gc`) would stop it from starting.
  */
 function spawn(workerData: object, transferList: MessagePort[]): Worker {
   const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new Worker(new URL('./writerThread.js', self), { workerData, transferList });
+  const execArgv: string[] = [];
+  if (!self.endsWith('.ts')) return new Worker(new URL('./writerThread.js', self), { workerData, transferList, execArgv });
   const entry = new URL('./writerThread.ts', self).href;
   const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(code, { eval: true, workerData, transferList });
+  return new Worker(code, { eval: true, workerData, transferList, execArgv });
 }
 
 /**

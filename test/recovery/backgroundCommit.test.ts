@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Dataflow, runMain } from 'weir';
@@ -121,5 +123,19 @@ describe('commits on the background writer thread', () => {
     expect(err).toBeInstanceOf(RecoveryError);
     expect((err as Error).message).toMatch(/the recovery store failed to commit epoch \d+: SqliteError: (no such table: snaps|database is locked)/);
     expect(out.length).toBeLessThan(2000 + 1);
+  });
+});
+describe('the background writer thread', () => {
+  it('starts without the Node options of the process: no preload runs in it, and a process-only option does not stop it', () => {
+    // The built package, whose writer thread runs from a file (a preload would run there too).
+    const dir = join(tempDir(), 'db');
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', '--import', './test/fixtures/preloadProbe.mjs', 'test/fixtures/backgroundRun.mjs', dir],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('preload ran in the main thread\n');
+    expect(JSON.parse(r.stdout)).toEqual({ out: [['a', 1], ['b', 1], ['a', 2]], keys: ['a', 'b'] });
   });
 });

@@ -1,5 +1,6 @@
 import { StepError, stepErrorFrom } from '../errors.js';
 import type { RunContext, TimerStep } from '../runtime/context.js';
+import { ChangedSet } from '../runtime/ChangedSet.js';
 import type { ResumeIndex } from '../runtime/ResumeIndex.js';
 import { type KeyedStream, type Message, Stream } from '../stream.js';
 import { checkKeyed } from './items.js';
@@ -98,8 +99,8 @@ export interface StatefulEnv {
 class Entry<V, W, S> {
   /** Values of the current batch for this key; a fresh array per batch. */
   buf: V[] = EMPTY as V[];
-  /** Whether the key changed in the open epoch. */
-  touched = false;
+  /** The key's slot in the step's set of changed keys; -1 until it first changes with recovery on. */
+  slot = -1;
   /** Due time of the key's timer; Infinity when none. */
   due = Infinity;
   constructor(
@@ -169,7 +170,8 @@ export function statefulBatchOf<V, W, S>(
 
 class StatefulStep<V, W, S> implements TimerStep {
   private readonly entries = new Map<string, Entry<V, W, S>>();
-  private readonly touched: Entry<V, W, S>[] = [];
+  /** The keys changed in the open epoch (with recovery on), to snapshot at its close. */
+  private readonly changed = new ChangedSet<Entry<V, W, S>>();
   private readonly inBatch: Entry<V, W, S>[] = [];
   private readonly port;
   private outItems: [string, W][] = [];
@@ -288,10 +290,7 @@ class StatefulStep<V, W, S> implements TimerStep {
     } else {
       throw new StepError(this.id, `${hook} must return 'retain' or 'discard', got ${JSON.stringify(r)}`, { key: entry.key });
     }
-    if (this.recovering && !entry.touched) {
-      entry.touched = true;
-      this.touched.push(entry);
-    }
+    if (this.recovering) this.changed.mark(entry);
   }
 
   private arm(entry: Entry<V, W, S>): void {
@@ -374,15 +373,16 @@ class StatefulStep<V, W, S> implements TimerStep {
   }
 
   private onBarrier(epoch: number): void {
-    const touched = this.touched;
+    const changed = this.changed;
+    const n = changed.size;
     // Every key held changed: the snapshots are the whole state (keys not yet resumed count as held).
-    const full = touched.length > 0 && touched.length === this.entries.size && (this.resume === undefined || this.resume.exhausted);
-    for (let i = 0; i < touched.length; i++) {
-      const entry = touched[i]!;
-      entry.touched = false;
+    const full = n > 0 && n === this.entries.size && (this.resume === undefined || this.resume.exhausted);
+    for (let i = 0; i < n; i++) {
+      const entry = changed.at(i);
       if (entry.logic === undefined) {
         this.ctx.snapshot(this.id, entry.key, undefined);
         this.entries.delete(entry.key);
+        changed.release(entry);
         continue;
       }
       let state: S;
@@ -394,7 +394,7 @@ class StatefulStep<V, W, S> implements TimerStep {
       this.ctx.snapshot(this.id, entry.key, state);
     }
     if (full) this.ctx.snapshotIsFull(this.id);
-    touched.length = 0;
+    changed.clear();
     this.port.emit({ kind: 'barrier', epoch });
   }
 }

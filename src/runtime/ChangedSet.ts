@@ -46,12 +46,9 @@ export class ChangedSet<T extends Slotted> {
 
   /** Marks `item` as changed; marking it again before {@link ChangedSet.clear} does nothing. */
   mark(item: T): void {
-    let slot = item.slot;
-    if (slot < 0) slot = this.assign(item);
-    if (this.marked[slot] === 0) {
-      this.marked[slot] = 1;
-      this.order[this.count++] = slot;
-    }
+    // Kept this small, so that it is inlined into the per-item path.
+    const slot = item.slot;
+    if (slot < 0 || this.marked[slot] === 0) this.add(item);
   }
 
   /** The `i`th object marked since the last clear. */
@@ -77,6 +74,14 @@ export class ChangedSet<T extends Slotted> {
     const order = this.order;
     for (let i = 0; i < this.count; i++) marked[order[i]!] = 0;
     this.count = 0;
+  }
+
+  /** Marks an item not marked yet. */
+  private add(item: T): void {
+    let slot = item.slot;
+    if (slot < 0) slot = this.assign(item);
+    this.marked[slot] = 1;
+    this.order[this.count++] = slot;
   }
 
   private assign(item: T): number {

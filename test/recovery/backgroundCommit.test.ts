@@ -125,6 +125,7 @@ describe('commits on the background writer thread', () => {
     expect(out.length).toBeLessThan(2000 + 1);
   });
 });
+
 describe('the background writer thread', () => {
   it('starts without the Node options of the process: no preload runs in it, and a process-only option does not stop it', () => {
     // The built package, whose writer thread runs from a file (a preload would run there too).

@@ -233,7 +233,7 @@ export function keysOf(seg: Segment): string[] {
       break;
     }
   }
-  const buf = Buffer.from(keyBytes.buffer, keyBytes.byteOffset, keyBytes.byteLength);
+  const buf = blobOf(keyBytes);
   const text = ascii ? buf.toString('latin1') : '';
   const n = keyLens.length;
   const keys = new Array<string>(n);

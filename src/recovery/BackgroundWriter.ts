@@ -33,25 +33,29 @@ function spawn(workerData: object, transferList: MessagePort[]): Worker {
   return new Worker(code, { eval: true, workerData, transferList, execArgv });
 }
 
-/**
- * The main thread's handle on a writer thread. One request is in hand at a time: a shared flag
- * says when the writer has answered, so the run loop can poll it without waiting for an event.
- * @internal
- */
-export class BackgroundWriter {
-  private failure: ErrorInfo | undefined;
-  private exited = false;
-  /** What the request in hand is, for errors; '' when none. */
-  private what = '';
+/** The writer thread that waits for the next run, if any. */
+let idleThread: WriterThread | undefined;
+/** How many writer threads this process has started. */
+let started = 0;
 
-  private constructor(
-    private readonly worker: Worker,
-    private readonly port: MessagePort,
-    private readonly flag: Int32Array,
+/**
+ * One writer thread and the main thread's ends of its channel. It outlives a run: when a run is
+ * done with it, it waits, unreferenced, for the next run of the process (see {@link BackgroundWriter}).
+ */
+class WriterThread {
+  exited = false;
+  /** Why the thread is gone, once it is. */
+  failure: ErrorInfo | undefined;
+
+  constructor(
+    readonly worker: Worker,
+    readonly port: MessagePort,
+    readonly flag: Int32Array,
   ) {
     const gone = (info: ErrorInfo) => {
       this.exited = true;
       this.failure ??= info;
+      if (idleThread === this) idleThread = undefined;
       Atomics.store(flag, 0, IDLE);
       Atomics.notify(flag, 0);
     };
@@ -59,37 +63,87 @@ export class BackgroundWriter {
     worker.on('exit', (code) => gone({ name: 'Error', message: `the writer thread exited with code ${code}` }));
   }
 
-  /**
-   * Starts a writer thread that takes over the commits of a handed-off store. Does not wait for the
-   * thread: the first commit waits in its queue while it starts, and a failure to open the store is
-   * that commit's failure.
-   */
-  static start(handoff: StoreHandoff): BackgroundWriter {
+  static spawn(): WriterThread {
+    started++;
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const { port1, port2 } = new MessageChannel();
-    const worker = spawn({ handoff, flag, port: port2 }, [port2]);
-    return new BackgroundWriter(worker, port1, flag);
+    return new WriterThread(spawn({ flag, port: port2 }, [port2]), port1, flag);
+  }
+
+  /** Ends the thread. */
+  async end(): Promise<void> {
+    this.port.close();
+    if (!this.exited) await this.worker.terminate();
+  }
+}
+
+/**
+ * How many writer threads this process has started: one serves run after run, unless runs overlap.
+ * @internal
+ */
+export function writerThreadsStarted(): number {
+  return started;
+}
+
+/**
+ * The main thread's handle on a writer thread, for one run. One request is in hand at a time: a
+ * shared flag says when the writer has answered, so the run loop can poll it without waiting for
+ * an event.
+ *
+ * The thread is started once per process and serves each run in turn: when a run closes its
+ * writer, the thread holds no file any more and waits, unreferenced (it does not keep the process
+ * alive), for the next run's first commit. Starting a thread costs some 50 ms of CPU, which a flow
+ * run again and again in one process (tests, an app that runs short flows) then pays once. Runs
+ * that overlap start threads of their own; only one waits between runs.
+ * @internal
+ */
+export class BackgroundWriter {
+  /** What the request in hand is, for errors; '' when none. */
+  private what = '';
+  /** The store the next commit opens; cleared once sent. */
+  private handoff: StoreHandoff | undefined;
+
+  private constructor(
+    private readonly thread: WriterThread,
+    handoff: StoreHandoff,
+  ) {
+    this.handoff = handoff;
+  }
+
+  /**
+   * Gets a writer thread, the one waiting from an earlier run or a new one, to take over the commits
+   * of a handed-off store. Does not wait for the thread: the first commit waits in its queue while
+   * it starts, and opens the store there; a failure to open it is that commit's failure.
+   */
+  static start(handoff: StoreHandoff): BackgroundWriter {
+    let thread = idleThread;
+    idleThread = undefined;
+    if (thread === undefined || thread.exited) thread = WriterThread.spawn();
+    else thread.worker.ref();
+    return new BackgroundWriter(thread, handoff);
   }
 
   /** Whether the writer still has a request in hand. */
   get busy(): boolean {
-    return Atomics.load(this.flag, 0) === BUSY;
+    return Atomics.load(this.thread.flag, 0) === BUSY;
   }
 
   /**
    * Starts committing one epoch, packed by `packSnapshots` or a `SnapshotPacker` (`transfer` lists
    * its buffers, which move to the writer). The writer must be idle: await {@link BackgroundWriter.settled}
-   * first. The first commit also opens the store, once the thread has started. `merge` as for
-   * `RecoveryStore.commitPacked`.
+   * first. The first commit also opens the store. `merge` as for `RecoveryStore.commitPacked`.
    */
   commit(epoch: number, packed: PackedSnapshots, transfer: ArrayBuffer[], gcEpoch: number, merge = true): void {
-    this.send({ kind: 'commit', epoch, gcEpoch, merge, packed }, transfer, `commit epoch ${epoch}`);
+    const handoff = this.handoff;
+    this.handoff = undefined;
+    this.send({ kind: 'commit', epoch, gcEpoch, merge, packed, handoff }, transfer, `commit epoch ${epoch}`);
   }
 
   /** Resolves once the writer has answered the request in hand, if any, leaving the answer unread. */
   async idle(): Promise<void> {
-    while (Atomics.load(this.flag, 0) === BUSY) {
-      const w = waitAsync(this.flag, 0, BUSY);
+    const flag = this.thread.flag;
+    while (Atomics.load(flag, 0) === BUSY) {
+      const w = waitAsync(flag, 0, BUSY);
       if (w.async) await w.value;
     }
   }
@@ -103,10 +157,11 @@ export class BackgroundWriter {
     const what = this.what;
     if (what === '') return;
     this.what = '';
-    const reply = receiveMessageOnPort(this.port)?.message as WriterReply | undefined;
+    const thread = this.thread;
+    const reply = receiveMessageOnPort(thread.port)?.message as WriterReply | undefined;
     // No answer: the thread is gone (an 'error' or 'exit' event said why).
     const failure =
-      reply === undefined ? (this.failure ?? { name: 'Error', message: 'the writer thread did not answer' }) : reply.ok ? undefined : reply.error;
+      reply === undefined ? (thread.failure ?? { name: 'Error', message: 'the writer thread did not answer' }) : reply.ok ? undefined : reply.error;
     if (failure !== undefined) {
       const code = failure.code ? ` [${failure.code}]` : '';
       throw new RecoveryError(`the recovery store failed to ${what}: ${failure.name}: ${failure.message}${code}`);
@@ -114,27 +169,36 @@ export class BackgroundWriter {
   }
 
   /**
-   * Lets the writer finish the request in hand, collects what the last commit left, closes the
-   * files and ends the thread. Errors of the request in hand are thrown; errors of the final
-   * collection are left to the next run, as with the store's own `close()`.
+   * Lets the writer finish the request in hand, collects what the last commit left and closes the
+   * files. The thread then waits for the next run, or ends when another thread already waits.
+   * Errors of the request in hand are thrown; errors of the final collection are left to the next
+   * run, as with the store's own `close()`.
    */
   async close(): Promise<void> {
+    const thread = this.thread;
     try {
       await this.settled();
     } finally {
-      if (!this.exited) {
+      let reusable = false;
+      if (!thread.exited) {
         this.send({ kind: 'close' }, [], 'close');
-        await this.settled().catch(() => undefined);
-        await this.worker.terminate();
+        reusable = await this.settled().then(
+          () => true,
+          () => false,
+        );
       }
-      this.port.close();
+      if (reusable && !thread.exited && idleThread === undefined) {
+        thread.worker.unref();
+        idleThread = thread;
+      } else await thread.end();
     }
   }
 
   private send(m: WriterRequest, transfer: ArrayBuffer[], what: string): void {
-    if (this.exited) throw new RecoveryError(`the recovery store failed to ${what}: ${this.failure?.message ?? 'the writer thread is gone'}`);
-    Atomics.store(this.flag, 0, BUSY);
+    const thread = this.thread;
+    if (thread.exited) throw new RecoveryError(`the recovery store failed to ${what}: ${thread.failure?.message ?? 'the writer thread is gone'}`);
+    Atomics.store(thread.flag, 0, BUSY);
     this.what = what;
-    this.worker.postMessage(m, transfer);
+    thread.worker.postMessage(m, transfer);
   }
 }

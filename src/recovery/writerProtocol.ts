@@ -5,6 +5,7 @@
  * @module
  */
 import type { PackedSnapshots } from './packSnapshots.js';
+import type { StoreHandoff } from './store.js';
 
 /** The shared flag's values: the writer has answered, or has work in hand. */
 export const IDLE = 0;
@@ -12,7 +13,15 @@ export const BUSY = 1;
 
 /** What the run loop asks of the writer. */
 export type WriterRequest =
-  | { kind: 'commit'; epoch: number; gcEpoch: number; merge: boolean; packed: PackedSnapshots }
+  | {
+      kind: 'commit';
+      epoch: number;
+      gcEpoch: number;
+      merge: boolean;
+      packed: PackedSnapshots;
+      /** Set on a run's first commit: the store to open, in place of any earlier run's. */
+      handoff: StoreHandoff | undefined;
+    }
   | { kind: 'close' };
 
 /** An error as it crosses threads. */

@@ -6,6 +6,7 @@ import { Dataflow, runMain } from 'weir';
 import * as op from 'weir/operators';
 import { initDbDir, RecoveryConfig, RecoveryError, RecoveryStore, v8Serde } from 'weir/recovery';
 import { TestingSink, TestingSource, type TestingMarker } from 'weir/testing';
+import { writerThreadsStarted } from '../../src/recovery/BackgroundWriter.js';
 import { packSnapshots } from '../../src/recovery/packSnapshots.js';
 import type { SnapshotRecord } from '../../src/recovery/store.js';
 import { partFiles, tempDir } from './support.js';
@@ -133,10 +134,45 @@ describe('the background writer thread', () => {
     const r = spawnSync(
       process.execPath,
       ['--expose-gc', '--import', './test/fixtures/preloadProbe.mjs', 'test/fixtures/backgroundRun.mjs', dir],
-      { encoding: 'utf8' },
+      { encoding: 'utf8', timeout: 30_000 },
     );
+    // The process ends on its own: the thread left waiting for another run does not hold it.
+    expect(r.signal).toBeNull();
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('preload ran in the main thread\n');
     expect(JSON.parse(r.stdout)).toEqual({ out: [['a', 1], ['b', 1], ['a', 2]], keys: ['a', 'b'] });
+  });
+
+  it('serves run after run in one process: sequential runs share one thread, overlapping runs get one each', async () => {
+    const stateOf = (dir: string) => {
+      const store = RecoveryStore.open(dir);
+      const sums = store.loadSnapshots().get('bg.sum');
+      store.close();
+      return new Map([...(sums ?? [])].map(([k, b]) => [k, v8Serde.deserialize(b)]));
+    };
+    /** Runs the sum flow over `items` into a fresh store, and returns its stored state. */
+    const run = async (items: Item[]) => {
+      const dir = tempDir();
+      initDbDir(dir, 1);
+      const out: unknown[] = [];
+      await runMain(sumFlow(items, out), { epochInterval: 0, recovery: new RecoveryConfig(dir, { backgroundCommitFrom: 0 }) });
+      return stateOf(dir);
+    };
+    const items = (key: string, n: number): Item[] => Array.from({ length: n }, (_, i): Item => [key, i]);
+    const sum = (n: number) => (n * (n - 1)) / 2;
+
+    expect(await run(items('a', 300))).toEqual(new Map([['a', sum(300)]]));
+    const first = writerThreadsStarted();
+    // Each run opens its own store on the thread the run before it left waiting.
+    expect(await run(items('b', 200))).toEqual(new Map([['b', sum(200)]]));
+    expect(await run(items('c', 100))).toEqual(new Map([['c', sum(100)]]));
+    expect(writerThreadsStarted()).toBe(first);
+
+    // Two runs at once: one takes the waiting thread, the other starts one; one is kept after.
+    const both = await Promise.all([run(items('d', 500)), run(items('e', 400))]);
+    expect(both).toEqual([new Map([['d', sum(500)]]), new Map([['e', sum(400)]])]);
+    expect(writerThreadsStarted()).toBe(first + 1);
+    expect(await run(items('f', 50))).toEqual(new Map([['f', sum(50)]]));
+    expect(writerThreadsStarted()).toBe(first + 1);
   });
 });

@@ -81,7 +81,7 @@ export class RunContext {
   ) {
     this.ports = Array.from({ length: portCount }, () => new Port<unknown>());
     this.epoch = firstEpoch;
-    this.snaps = new SnapshotPacker(serde);
+    this.snaps = SnapshotPacker.acquire(serde);
   }
 
   port<T>(index: number): Port<T> {
@@ -125,6 +125,11 @@ export class RunContext {
    */
   snapshotIsFull(stepId: string): void {
     this.snaps.markFull(stepId);
+  }
+
+  /** Ends the run's use of its snapshot buffers, which the next run may then take over. */
+  release(): void {
+    this.snaps.release();
   }
 
   /** Records the state of `key` at the closing epoch; `undefined` records a tombstone. */

@@ -131,6 +131,8 @@ export async function runMain(flow: Dataflow, options: RunOptions = {}): Promise
       return result;
     } finally {
       flow._setRunning(undefined);
+      // Every commit has its snapshots by now: the inline ones are written, the background one has a copy.
+      ctx.release();
     }
   } finally {
     // After a failure, a commit still in flight finishes or fails on its own: the run's error wins.

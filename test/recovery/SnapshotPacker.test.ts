@@ -93,4 +93,30 @@ describe('SnapshotPacker', () => {
     p.add('s', 'd', 2);
     expect(plain(p.view())).toEqual({ stepIds: ['s'], runs: [2], keyLens: [1, 1], keyBytes: [97, 100], lens: [1, 1], bytes: [9, 9] });
   });
+
+  it('is kept by release() for the next acquire(), emptied, with the serde of its new run', () => {
+    const json: Serde = { serialize: (v) => new TextEncoder().encode(JSON.stringify(v)), deserialize: () => null };
+    // Whatever an earlier test in this process left is taken first.
+    SnapshotPacker.acquire();
+    const first = SnapshotPacker.acquire(json);
+    first.add('s', 'a', 'x'.repeat(3 << 20));
+    first.add('s', 'b', 1);
+    first.release();
+    const again = SnapshotPacker.acquire();
+    expect(again).toBe(first);
+    expect(again.length).toBe(0);
+    // What it keeps between runs is cut down to 1 MiB a buffer.
+    expect((again as unknown as { bytes: Uint8Array }).bytes.length).toBeLessThanOrEqual(1 << 20);
+    // The default serde now: a number packs as v8 writes it, where JSON would write '2'.
+    again.add('t', 'c', 2);
+    expect(plain(again.view())).toEqual(plain(packSnapshots([{ stepId: 't', stateKey: 'c', ser: v8Serde.serialize(2) }]).packed));
+    // Taken: the next run gets a packer of its own, and only one is kept.
+    const other = SnapshotPacker.acquire(json);
+    expect(other).not.toBe(again);
+    again.release();
+    other.release();
+    expect(SnapshotPacker.acquire()).toBe(again);
+    expect(SnapshotPacker.acquire()).not.toBe(other);
+  });
 });
+

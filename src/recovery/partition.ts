@@ -154,6 +154,19 @@ export class Partition {
     flush();
   }
 
+  /**
+   * Whether a commit that grows the WAL past 1000 pages also copies it into the database file
+   * (SQLite's default), or leaves that to {@link Partition.checkpoint}.
+   */
+  setAutoCheckpoint(on: boolean): void {
+    this.db.pragma(`wal_autocheckpoint = ${on ? 1000 : 0}`);
+  }
+
+  /** Copies what it can of the WAL into the database file, without waiting for readers. */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
   /** Flushes each commit to the disk before it returns (`synchronous = FULL`), or not (`NORMAL`). */
   setDurable(durable: boolean): void {
     this.db.pragma(`synchronous = ${durable ? 'FULL' : 'NORMAL'}`);

@@ -251,6 +251,27 @@ export class RecoveryStore {
   }
 
   /**
+   * Leaves checkpoints (copying the WAL into the database files) to {@link RecoveryStore.checkpoint}
+   * rather than to the commit that grows the WAL past 1000 pages, as a writer thread does: it then
+   * checkpoints after it has answered a commit, while the flow goes on, and a run's last commit,
+   * which the run waits for, does not also copy the epochs before it.
+   * @internal
+   */
+  deferCheckpoints(): void {
+    this.assertOpen();
+    for (const p of this.parts) p.setAutoCheckpoint(false);
+  }
+
+  /**
+   * Copies what it can of each partition's WAL into its database file, without waiting for readers.
+   * @internal
+   */
+  checkpoint(): void {
+    this.assertOpen();
+    for (const p of this.parts) p.checkpoint();
+  }
+
+  /**
    * Closes this store's files without collecting, and returns what another connection needs to
    * take over its commits with {@link RecoveryStore.adopt}. Call it after
    * {@link RecoveryStore.beginExecution}.

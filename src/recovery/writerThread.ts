@@ -24,28 +24,47 @@ function reply(m: WriterReply): void {
 let handoff: StoreHandoff | undefined;
 let store: RecoveryStore | undefined;
 
+/** Commits one epoch, first opening the store when the run is new. */
+function commit(m: Extract<WriterRequest, { kind: 'commit' }>): void {
+  if (m.handoff !== undefined) {
+    const left = store;
+    store = undefined;
+    handoff = m.handoff;
+    left?.close();
+  }
+  // The run's first commit opens the store; a failure there fails it, and every later one.
+  if (handoff === undefined) throw new Error('no store to commit to');
+  if (store === undefined) {
+    store = RecoveryStore.adopt(handoff);
+    store.deferCheckpoints();
+  }
+  store.commitPacked(m.epoch, m.packed as PackedSnapshots, m.gcEpoch, 0, m.merge);
+}
+
+/** The run is done: the thread holds no file until the next run's first commit. */
+function close(): void {
+  const done = store;
+  store = undefined;
+  handoff = undefined;
+  done?.close();
+}
+
 parentPort!.on('message', (m: WriterRequest) => {
   try {
-    if (m.kind === 'commit') {
-      if (m.handoff !== undefined) {
-        const left = store;
-        store = undefined;
-        handoff = m.handoff;
-        left?.close();
-      }
-      // The run's first commit opens the store; a failure there fails it, and every later one.
-      if (handoff === undefined) throw new Error('no store to commit to');
-      store ??= RecoveryStore.adopt(handoff);
-      store.commitPacked(m.epoch, m.packed as PackedSnapshots, m.gcEpoch, 0, m.merge);
-    } else {
-      // The run is done: the thread holds no file until the next run's first commit.
-      const done = store;
-      store = undefined;
-      handoff = undefined;
-      done?.close();
-    }
-    reply({ ok: true });
+    if (m.kind === 'commit') commit(m);
+    else close();
   } catch (err) {
     reply({ ok: false, error: describeError(err) });
+    return;
+  }
+  reply({ ok: true });
+  // Checkpoints wait until the run loop has its answer and goes on: a commit that comes next waits
+  // for it, but the last commit of a run (which merges nothing) comes after none.
+  if (m.kind === 'commit' && m.merge && store !== undefined) {
+    try {
+      store.checkpoint();
+    } catch {
+      // The WAL keeps what was not copied: the next checkpoint, or the close, copies it.
+    }
   }
 });

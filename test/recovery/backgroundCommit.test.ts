@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { initDbDir, RecoveryConfig, RecoveryError, RecoveryStore, v8Serde } from
 import { TestingSink, TestingSource, type TestingMarker } from 'weir/testing';
 import { writerThreadsStarted } from '../../src/recovery/BackgroundWriter.js';
 import { packSnapshots } from '../../src/recovery/packSnapshots.js';
+import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
 import type { SnapshotRecord } from '../../src/recovery/store.js';
 import { partFiles, tempDir } from './support.js';
 
@@ -175,4 +177,43 @@ describe('the background writer thread', () => {
     expect(await run(items('f', 50))).toEqual(new Map([['f', sum(50)]]));
     expect(writerThreadsStarted()).toBe(first + 1);
   });
+
+  it('checkpoints after it has answered, so that its commits (the last one of a run too) only write the WAL', () => {
+    /** Commits `epochs` epochs of some 2 MB each; returns the database file's size after each. */
+    const commitAll = (store: RecoveryStore, dir: string, epochs: number) => {
+      const sizes: number[] = [];
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        const packer = new SnapshotPacker();
+        for (let i = 0; i < 50_000; i++) packer.add('f.s', `key-${i}`, `state ${epoch} of ${i}`.padEnd(30));
+        store.commitPacked(epoch, packer.view(), epoch);
+        sizes.push(statSync(partFiles(dir)[0]!).size);
+      }
+      return sizes;
+    };
+    const open = () => {
+      const dir = tempDir();
+      initDbDir(dir, 1);
+      const store = RecoveryStore.open(dir);
+      store.beginExecution();
+      return { dir, store };
+    };
+    // As SQLite does by default: the commit that takes the WAL past 1000 pages copies it into the file.
+    const inline = open();
+    const inlineSizes = commitAll(inline.store, inline.dir, 3);
+    inline.store.close();
+    expect(Math.max(...inlineSizes)).toBeGreaterThan(2 << 20);
+
+    // As the writer thread does: the file only grows when it checkpoints.
+    const deferred = open();
+    deferred.store.deferCheckpoints();
+    const deferredSizes = commitAll(deferred.store, deferred.dir, 3);
+    expect(Math.max(...deferredSizes)).toBeLessThan(1 << 20);
+    deferred.store.checkpoint();
+    expect(statSync(partFiles(deferred.dir)[0]!).size).toBeGreaterThan(2 << 20);
+    deferred.store.close();
+    const again = RecoveryStore.open(deferred.dir);
+    expect(again.loadSnapshots().get('f.s')?.size).toBe(50_000);
+    again.close();
+  });
 });
+

@@ -1,6 +1,6 @@
 import { StepError, describeValue, stepErrorFrom } from '../errors.js';
 import type { KeyedStream } from '../stream.js';
-import { type Emit, type Retain, type StatefulBatchLogic, statefulBatch, statefulBatchOf } from './statefulBatch.js';
+import { type Emit, Entry, type Retain, type StatefulBatchLogic, statefulBatch, statefulBatchOf } from './statefulBatch.js';
 
 /**
  * Per-key logic that sees one value at a time: the item-wise form of {@link StatefulBatchLogic}.
@@ -114,7 +114,12 @@ export function statefulFlatMap<S, V, W>(
   return (up) => {
     const id = `${up.flow.id}.${stepId}`;
     return up.pipe(
-      statefulBatchOf<V, W, S>(stepId, (resume) => new MapLogic<S, V, W>(id, resume, mapper, true), true),
+      statefulBatchOf<V, W, S>(
+        stepId,
+        (resume) => new MapLogic<S, V, W>('', id, resume, mapper, true),
+        true,
+        (key, resume) => new MapLogic<S, V, W>(key, id, resume, mapper, true),
+      ),
     );
   };
 }
@@ -150,19 +155,32 @@ export function statefulMap<S, V, W>(
   return (up) => {
     const id = `${up.flow.id}.${stepId}`;
     return up.pipe(
-      statefulBatchOf<V, W, S>(stepId, (resume) => new MapLogic<S, V, W>(id, resume, mapper as never, false), true),
+      statefulBatchOf<V, W, S>(
+        stepId,
+        (resume) => new MapLogic<S, V, W>('', id, resume, mapper as never, false),
+        true,
+        (key, resume) => new MapLogic<S, V, W>(key, id, resume, mapper as never, false),
+      ),
     );
   };
 }
 
-/** The logic of statefulMap and statefulFlatMap. */
-class MapLogic<S, V, W> implements StatefulBatchLogic<V, W, S> {
+/**
+ * The logic of statefulMap and statefulFlatMap, which is also the key's entry in its step: the
+ * state is then one object away from the step's map of keys, not two. As the logic of a key that
+ * comes back in the epoch that dropped it, made with the key `''`, only its logic is used.
+ */
+class MapLogic<S, V, W> extends Entry<V, W, S> implements StatefulBatchLogic<V, W, S> {
   constructor(
+    key: string,
     private readonly id: string,
     private state: S | undefined,
     private readonly mapper: (state: S | undefined, value: V) => [S | undefined, unknown],
     private readonly flat: boolean,
-  ) {}
+  ) {
+    super(key, undefined);
+    this.logic = this;
+  }
 
   onItem(value: V, emit: Emit<W>): Retain {
     let r: [S | undefined, unknown];

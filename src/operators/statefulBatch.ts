@@ -95,8 +95,12 @@ export interface StatefulEnv {
   readonly now: () => number;
 }
 
-/** One key's logic and bookkeeping. Stable shape; one per live key. */
-class Entry<V, W, S> {
+/**
+ * One key's logic and bookkeeping. Stable shape; one per live key. A step may make its entries
+ * its logics as well (see {@link statefulBatchOf}), which saves following one more object per item.
+ * @internal
+ */
+export class Entry<V, W, S> {
   /** Values of the current batch for this key; a fresh array per batch. */
   buf: V[] = EMPTY as V[];
   /** The key's slot in the step's set of changed keys; -1 until it first changes with recovery on. */
@@ -148,19 +152,24 @@ export function statefulBatch<V, W, S>(
  * {@link statefulBatch}, with the choice to resume lazily: a key's logic is built from its stored
  * state when the key is first seen again, not when the run starts. Only for logics without
  * `notifyAt`, `onNotify` and `onEof`, which need no logic for a key until it is seen.
+ *
+ * With `entryOf`, a new key's entry is made by it rather than around the builder's logic: an entry
+ * that is its own logic (`entry.logic === entry`). The builder still makes the logic of a key that
+ * comes back in the epoch that dropped it.
  * @internal
  */
 export function statefulBatchOf<V, W, S>(
   stepId: string,
   builder: (resumeState: S | undefined, env: StatefulEnv) => StatefulBatchLogic<V, W, S>,
   lazyResume: boolean,
+  entryOf?: (key: string, resumeState: S | undefined) => Entry<V, W, S>,
 ): (up: KeyedStream<V>) => KeyedStream<W> {
   return (up) => {
     let out!: KeyedStream<W>;
     up.flow._addStep(stepId, (fullId) => {
       out = new Stream<[string, W]>(up.flow, fullId);
       return (ctx) => {
-        const step = new StatefulStep<V, W, S>(fullId, builder, ctx, out.portIndex, lazyResume);
+        const step = new StatefulStep<V, W, S>(fullId, builder, ctx, out.portIndex, lazyResume, entryOf);
         ctx.port<[string, V]>(up.portIndex).listen((m) => step.onMessage(m));
       };
     });
@@ -193,6 +202,7 @@ class StatefulStep<V, W, S> implements TimerStep {
     private readonly ctx: RunContext,
     portIndex: number,
     private readonly lazy: boolean,
+    private readonly entryOf: ((key: string, resumeState: S | undefined) => Entry<V, W, S>) | undefined,
   ) {
     this.env = { now: ctx.now };
     this.recovering = ctx.recovering;
@@ -203,9 +213,18 @@ class StatefulStep<V, W, S> implements TimerStep {
       return;
     }
     for (const [key, state] of ctx.resumeStates<S>(id)) {
-      const entry = new Entry<V, W, S>(key, this.build(key, state));
+      const entry = this.newEntry(key, state);
       this.entries.set(key, entry);
       this.arm(entry);
+    }
+  }
+
+  private newEntry(key: string, state: S | undefined): Entry<V, W, S> {
+    if (this.entryOf === undefined) return new Entry<V, W, S>(key, this.build(key, state));
+    try {
+      return this.entryOf(key, state);
+    } catch (err) {
+      throw stepErrorFrom(this.id, 'the builder', err, key);
     }
   }
 
@@ -239,7 +258,7 @@ class StatefulStep<V, W, S> implements TimerStep {
       if (typeof key !== 'string' || item.length !== 2) checkKeyed(this.id, item);
       let entry = this.entries.get(key);
       if (entry === undefined) {
-        entry = new Entry<V, W, S>(key, this.build(key, this.resume?.take(key)));
+        entry = this.newEntry(key, this.resume?.take(key));
         this.entries.set(key, entry);
       } else if (entry.logic === undefined) entry.logic = this.build(key, undefined);
       const logic = entry.logic!;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dataflow, type KeyedStream, StepError, runMain } from 'weir';
 import * as op from 'weir/operators';
-import { RecoveryConfig, initDbDir } from 'weir/recovery';
+import { RecoveryConfig, RecoveryStore, initDbDir, v8Serde } from 'weir/recovery';
 import { TestingSink, TestingSource } from 'weir/testing';
 import { tempDir } from '../support/tmp.js';
 
@@ -53,6 +53,28 @@ describe('statefulMap', () => {
     });
     await through([['a', 1], ['a', 2], ['a', 0], ['a', 5], ['a', 0], ['a', 7]], step, 4);
     expect(seen).toEqual([undefined, 1, 3, undefined, 5, undefined]);
+  });
+
+  it('a key dropped and seen again in the same epoch, with recovery, starts afresh and is stored as it ends', async () => {
+    const seen: unknown[] = [];
+    const step = op.statefulMap('m', (s: number | undefined, v: number) => {
+      seen.push(s);
+      return [v === 0 ? undefined : (s ?? 0) + v, v];
+    });
+    const items = [['a', 1], ['b', 4], ['a', 2], ['a', 0], ['a', 5], ['b', 0], ['a', 0], ['a', 7]];
+    for (const batchSize of [1, 3]) {
+      seen.length = 0;
+      const dir = tempDir();
+      initDbDir(dir, 1);
+      await runMain(flowWith(items, step, [], batchSize), { epochInterval: 60_000, recovery: new RecoveryConfig(dir) });
+      expect(seen).toEqual([undefined, undefined, 1, 3, undefined, 4, 5, undefined]);
+      const store = RecoveryStore.open(dir);
+      const states = store.loadSnapshots().get('f.m')!;
+      store.close();
+      // 'b' was dropped: a tombstone, so no state; 'a' ends at 7, after its last drop.
+      expect([...states.keys()]).toEqual(['a']);
+      expect(v8Serde.deserialize(states.get('a')!)).toBe(7);
+    }
   });
 
   it('emits the value even when it is undefined, as Bytewax emits None', async () => {

@@ -12,10 +12,10 @@ import { Dataflow, runMain } from '../dist/src/index.js';
 import * as op from '../dist/src/operators/index.js';
 import { RecoveryConfig, initDbDir } from '../dist/src/recovery/index.js';
 import { TestingSource } from '../dist/src/testing/index.js';
-import { CountingSink, rate, timed } from './support.js';
+import { CountingSink, median, rate, timed } from './support.js';
 
 const BATCH = 1000;
-const ROUNDS = 9;
+const ROUNDS = 11;
 const RESUME_ROUNDS = 3;
 
 function seedFlow(items: number[], keys: string[], sink: CountingSink, id = 'bench'): Dataflow {
@@ -64,29 +64,31 @@ export async function benchSeed(itemCount = 2_000_000): Promise<string[]> {
     await runMain(seedFlow(items.slice(0, 100_000), keys, new CountingSink()), { epochInterval: 100 });
 
     // Each figure is the best of ROUNDS runs, taken in turns, so that a pause of the machine does not
-    // decide a ratio.
-    let loopSecs = Infinity;
-    let offSecs = Infinity;
-    let onSecs = Infinity;
+    // decide a ratio. Each round's own ratios are kept too: their median is steadier on a machine
+    // whose speed drifts, as the three runs of a round meet the same conditions.
+    const loops: number[] = [];
+    const offs: number[] = [];
+    const ons: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      loopSecs = Math.min(loopSecs, await timed(() => handLoop(items, keys)));
+      loops.push(await timed(() => handLoop(items, keys)));
       const offSink = new CountingSink();
-      offSecs = Math.min(offSecs, await timed(() => runMain(seedFlow(items, keys, offSink), { epochInterval: 100 })));
+      offs.push(await timed(() => runMain(seedFlow(items, keys, offSink), { epochInterval: 100 })));
       const dir = mkdtempSync(join(tmpdir(), 'weir-bench-'));
       initDbDir(dir, 1);
       const onSink = new CountingSink();
-      onSecs = Math.min(
-        onSecs,
-        await timed(() => runMain(seedFlow(items, keys, onSink), { epochInterval: 100, recovery: new RecoveryConfig(dir) })),
-      );
+      ons.push(await timed(() => runMain(seedFlow(items, keys, onSink), { epochInterval: 100, recovery: new RecoveryConfig(dir) })));
       rmSync(dir, { recursive: true, force: true });
       if (offSink.count !== itemCount || onSink.count !== itemCount) throw new Error('bench: item count mismatch');
     }
+    const [loopSecs, offSecs, onSecs] = [Math.min(...loops), Math.min(...offs), Math.min(...ons)];
+    const pct = (r: number) => `${((r - 1) * 100).toFixed(1)}%`;
+    const offRatios = offs.map((off, i) => loops[i]! / off);
+    const onRatios = ons.map((on, i) => on / offs[i]!);
     lines.push(
-      `seed flow, ${itemCount.toLocaleString('en')} items, ${keyCount.toLocaleString('en')} keys (best of ${ROUNDS}):`,
+      `seed flow, ${itemCount.toLocaleString('en')} items, ${keyCount.toLocaleString('en')} keys (best of ${ROUNDS}; in brackets, the median of the rounds' own ratios):`,
       `  hand-written loop      ${rate(itemCount, loopSecs)}`,
-      `  weir, recovery off     ${rate(itemCount, offSecs)}   (${(loopSecs / offSecs).toFixed(2)}x the loop; target >= 0.5x)`,
-      `  weir, recovery 100 ms  ${rate(itemCount, onSecs)}   (recovery overhead ${(((onSecs - offSecs) / offSecs) * 100).toFixed(1)}%; target <= 10%)`,
+      `  weir, recovery off     ${rate(itemCount, offSecs)}   (${(loopSecs / offSecs).toFixed(2)}x the loop [${median(offRatios).toFixed(2)}x]; target >= 0.5x)`,
+      `  weir, recovery 100 ms  ${rate(itemCount, onSecs)}   (recovery overhead ${pct(onSecs / offSecs)} [${pct(median(onRatios))}]; target <= 10%)`,
     );
   }
   lines.push(...(await benchResume(1_000_000)));

@@ -19,3 +19,6 @@ export async function timed(fn: () => unknown): Promise<number> {
 
 /** `n` items over `secs` seconds, as a printable rate. */
 export const rate = (n: number, secs: number): string => `${Math.round(n / secs).toLocaleString('en')} items/s`;
+
+/** The middle value of `xs` (the upper one of the two middle values when their number is even). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

@@ -5,10 +5,10 @@ import { type CrashReport, runUninterrupted, runWithCrashes } from '../../suppor
 import { tempDir } from './support.js';
 
 /** Kills that landed in each test, reported at the end. */
-const landed: Record<string, CrashReport> = {};
+const landed: Record<string, CrashReport & { lines: number }> = {};
 afterAll(() => {
   for (const [name, r] of Object.entries(landed)) {
-    console.log(`[crash] ${name}: ${r.kills} kills landed mid-run, ${r.runs} runs, ${r.durationMs} ms, seed ${r.seed}`);
+    console.log(`[crash] ${name}: ${r.lines} lines, ${r.kills} kills landed mid-run, ${r.runs} runs, ${r.durationMs} ms, seed ${r.seed}`);
   }
 });
 
@@ -23,11 +23,11 @@ function runningSumInput(lines = LINES): string {
   return p;
 }
 
-function csvInput(): string {
+function csvInput(lines = LINES): string {
   const p = join(tempDir(), 'in.csv');
   const parts = ['id,city,amount,note'];
   const cities = ['Oslo', 'Lima', 'Pune', 'Kyiv', 'Nice', 'Baku', 'Cork'];
-  for (let i = 0; i < LINES; i++) {
+  for (let i = 0; i < lines; i++) {
     const note = i % 10 === 0 ? `"says ""hi"", then\nleaves ${i}"` : `n${i}`;
     parts.push(`${i},${cities[(i * 31) % cities.length]},${i % 500},${note}`);
   }
@@ -35,14 +35,33 @@ function csvInput(): string {
   return p;
 }
 
-async function check(name: string, flowSpec: string, input: string, extraArgs: string[] = [], kills = KILLS, lines = LINES): Promise<void> {
+/**
+ * Below this much running time of the uninterrupted run (after its first epoch), the input is made
+ * longer. Each resumed run does at least one epoch of work before its kill can land: on a fast
+ * machine, a short input would end within fewer runs than there are kills.
+ */
+const MIN_ACTIVE_MS = 1500;
+
+async function check(
+  name: string,
+  flowSpec: string,
+  makeInput: (lines: number) => string,
+  { extraArgs = [] as string[], kills = KILLS, lines = LINES } = {},
+): Promise<void> {
+  let input = makeInput(lines);
   const makeEnv = (dir: string) => ({ WEIR_TEST_INPUT: input, WEIR_TEST_OUTPUT: join(dir, 'out.txt') });
   const opts = { flowSpec, makeEnv, snapshotInterval: 0.05, partitions: 2, extraArgs };
-  const base = await runUninterrupted(opts);
+  let base = await runUninterrupted(opts);
+  if (base.activeMs < MIN_ACTIVE_MS) {
+    base.cleanup();
+    lines *= Math.min(16, Math.ceil(MIN_ACTIVE_MS / Math.max(base.activeMs, 50)));
+    input = makeInput(lines);
+    base = await runUninterrupted(opts);
+  }
   // Spread the kills over the flow's own running time, so that they land mid-run on any machine.
   const maxDelayMs = Math.max(20, base.activeMs / kills);
   const crashed = await runWithCrashes({ ...opts, kills, minDelayMs: maxDelayMs / 5, maxDelayMs });
-  landed[name] = crashed;
+  landed[name] = { ...crashed, lines };
   try {
     const want = readFileSync(join(base.workDir, 'out.txt'));
     const got = readFileSync(join(crashed.workDir, 'out.txt'));
@@ -61,17 +80,20 @@ async function check(name: string, flowSpec: string, input: string, extraArgs: s
 
 describe('file flows under SIGKILL, resumed with recovery', () => {
   it('a file-to-file running aggregate ends byte for byte as an uninterrupted run', async () => {
-    await check('running sum', 'test/fixtures/files/runningSum.ts', runningSumInput());
+    await check('running sum', 'test/fixtures/files/runningSum.ts', runningSumInput);
   }, 120_000);
 
   it('with every commit on the background writer thread, a running aggregate ends byte for byte as an uninterrupted run', async () => {
     // Kills land while the writer thread is committing, and while epochs wait for it.
     // The first commit waits for the writer thread to start: a longer input leaves enough run after it.
-    const lines = 4 * LINES;
-    await check('running sum, background commits', 'test/fixtures/files/runningSum.ts', runningSumInput(lines), ['--background-commit-from', '0'], 5, lines);
+    await check('running sum, background commits', 'test/fixtures/files/runningSum.ts', runningSumInput, {
+      extraArgs: ['--background-commit-from', '0'],
+      kills: 5,
+      lines: 4 * LINES,
+    });
   }, 120_000);
 
   it('a CSV-to-file flow ends byte for byte as an uninterrupted run', async () => {
-    await check('csv totals', 'test/fixtures/files/csvTotals.ts', csvInput());
+    await check('csv totals', 'test/fixtures/files/csvTotals.ts', csvInput);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { type CrashReport, runUninterrupted, runWithCrashes } from '../../support/crashHarness.js';
+import { type CrashReport, type RunReport, runUninterrupted, runWithCrashes } from '../../support/crashHarness.js';
 import { consumeAll, createTopic, describeKafka, kafkaBrokers, uniqueTopic } from '../../support/kafka/helpers.js';
 import { linesByKey, multiset, multisetDiff, produceKeyed, readCommitted, valuesByKey } from './support.js';
 
@@ -13,23 +13,44 @@ afterAll(() => {
   }
 });
 
+/**
+ * Below this much running time of the uninterrupted run (after its first epoch), the input is made
+ * longer. Each resumed run reads at least one epoch before its kill can land: on a fast machine, a
+ * short topic would be read to its end within fewer runs than there are kills.
+ */
+const MIN_ACTIVE_MS = 1500;
+
+/**
+ * Sets up `count` records and runs the flow on them uninterrupted (`attempt`); when that run is too
+ * short for the kills, does so once more with more records (up to 8 times as many).
+ */
+async function sized<T extends { base: RunReport }>(count: number, attempt: (count: number) => Promise<T>): Promise<T & { count: number }> {
+  let got = await attempt(count);
+  if (got.base.activeMs < MIN_ACTIVE_MS) {
+    got.base.cleanup();
+    count *= Math.min(8, Math.ceil(MIN_ACTIVE_MS / Math.max(got.base.activeMs, 50)));
+    got = await attempt(count);
+  }
+  return { ...got, count };
+}
+
 describeKafka('Kafka flows under SIGKILL, resumed through the command line', () => {
-  it('a keyed running aggregate over 200k records in 4 partitions ends with the state of an uninterrupted run', async () => {
+  it('a keyed running aggregate over 200k records or more in 4 partitions ends with the state of an uninterrupted run', async () => {
     const brokers = kafkaBrokers();
-    const topic = uniqueTopic('crash-sum');
-    const COUNT = 200_000;
     const KILLS = 8;
     const value = (i: number) => String(i % 1000);
-    await createTopic(brokers, topic, 4);
-    await produceKeyed(brokers, topic, COUNT, 4, value);
-
-    const makeEnv = (dir: string) => ({ KAFKA_BROKERS: brokers.join(','), WEIR_TEST_TOPIC: topic, WEIR_TEST_OUTPUT: join(dir, 'out.txt') });
-    const opts = { flowSpec: 'test/fixtures/kafka/runningSum.ts', makeEnv, snapshotInterval: 0.05, partitions: 2 };
-    const base = await runUninterrupted(opts);
+    const { base, opts, count: COUNT } = await sized(200_000, async (count) => {
+      const topic = uniqueTopic('crash-sum');
+      await createTopic(brokers, topic, 4);
+      await produceKeyed(brokers, topic, count, 4, value);
+      const makeEnv = (dir: string) => ({ KAFKA_BROKERS: brokers.join(','), WEIR_TEST_TOPIC: topic, WEIR_TEST_OUTPUT: join(dir, 'out.txt') });
+      const opts = { flowSpec: 'test/fixtures/kafka/runningSum.ts', makeEnv, snapshotInterval: 0.05, partitions: 2 };
+      return { base: await runUninterrupted(opts), opts };
+    });
     // Spread the kills over the flow's own running time, so that they land mid-topic on any machine.
     const maxDelayMs = Math.max(30, base.activeMs / (KILLS + 1));
     const crashed = await runWithCrashes({ ...opts, kills: KILLS, minDelayMs: maxDelayMs / 4, maxDelayMs });
-    landed['running sum'] = crashed;
+    landed[`running sum, ${COUNT} records`] = crashed;
     try {
       const read = (dir: string) => readFileSync(join(dir, 'out.txt'), 'utf8').split('\n').filter((l) => l !== '');
       const want = linesByKey(read(base.workDir));
@@ -57,34 +78,32 @@ describeKafka('Kafka flows under SIGKILL, resumed through the command line', () 
     [', with every commit on the background writer thread', ['--background-commit-from', '0']],
   ] as [string, string[]][]) it(`the exactly-once sink shows every output record exactly once to read_committed after repeated SIGKILLs${variant}`, async () => {
     const brokers = kafkaBrokers();
-    const input = uniqueTopic('crash-eos-in');
-    const COUNT = 40_000;
     const KILLS = 6;
     const value = (i: number) => `id${i}`;
-    await createTopic(brokers, input, 3);
-    await produceKeyed(brokers, input, COUNT, 3, value);
+    // With background commits, each epoch's Kafka transaction commits while the next one is written.
+    const opts = { flowSpec: 'test/fixtures/kafka/eosCopy.ts', snapshotInterval: 0.05, partitions: 2, extraArgs };
+    const { base, envBase, envCrash, count: COUNT } = await sized(40_000, async (count) => {
+      const input = uniqueTopic('crash-eos-in');
+      await createTopic(brokers, input, 3);
+      await produceKeyed(brokers, input, count, 3, value);
+      const makeEnv = () => {
+        const out = uniqueTopic('crash-eos-out');
+        return { KAFKA_BROKERS: brokers.join(','), WEIR_TEST_TOPIC: input, WEIR_TEST_OUT_TOPIC: out, WEIR_TEST_TXN_PREFIX: out };
+      };
+      // The output topics must exist before the runs: the sink never creates one.
+      const envBase = makeEnv();
+      await createTopic(brokers, envBase.WEIR_TEST_OUT_TOPIC, 3);
+      const envCrash = makeEnv();
+      await createTopic(brokers, envCrash.WEIR_TEST_OUT_TOPIC, 3);
+      return { base: await runUninterrupted({ ...opts, makeEnv: () => envBase }), envBase, envCrash };
+    });
     // Each output record is `<id>:<running count of its key>`: unique, and dependent on the state.
     const want = new Map<string, number>();
     for (const values of valuesByKey(COUNT, value).values()) values.forEach((v, n) => want.set(`${v}:${n + 1}`, 1));
 
-    const outputs: string[] = [];
-    const makeEnv = () => {
-      const out = uniqueTopic('crash-eos-out');
-      outputs.push(out);
-      return { KAFKA_BROKERS: brokers.join(','), WEIR_TEST_TOPIC: input, WEIR_TEST_OUT_TOPIC: out, WEIR_TEST_TXN_PREFIX: out };
-    };
-    // With background commits, each epoch's Kafka transaction commits while the next one is written.
-    const opts = { flowSpec: 'test/fixtures/kafka/eosCopy.ts', snapshotInterval: 0.05, partitions: 2, extraArgs };
-    // The output topics must exist before the runs: the sink never creates one.
-    const envBase = makeEnv();
-    await createTopic(brokers, envBase.WEIR_TEST_OUT_TOPIC, 3);
-    const envCrash = makeEnv();
-    await createTopic(brokers, envCrash.WEIR_TEST_OUT_TOPIC, 3);
-
-    const base = await runUninterrupted({ ...opts, makeEnv: () => envBase });
     const maxDelayMs = Math.max(50, base.activeMs / (KILLS + 2));
     const crashed = await runWithCrashes({ ...opts, makeEnv: () => envCrash, kills: KILLS, minDelayMs: maxDelayMs / 3, maxDelayMs });
-    landed[`exactly-once sink${variant}`] = crashed;
+    landed[`exactly-once sink${variant}, ${COUNT} records`] = crashed;
     try {
       expect(crashed.kills, `seed ${crashed.seed}`).toBeGreaterThanOrEqual(5);
       const uninterrupted = await readCommitted(brokers, envBase.WEIR_TEST_OUT_TOPIC);

@@ -126,6 +126,7 @@ export async function runMain(flow: Dataflow, options: RunOptions = {}): Promise
         onProgress: options.onProgress,
         committer,
         commit: (epoch, last) => committer.commit(epoch, ctx.snaps, epoch - gcLag, last),
+        sinksActOnCommit: ctx.sinks.some((s) => s.actsOnCommit),
       });
       failed = false;
       return result;
@@ -149,6 +150,8 @@ interface LoopOptions {
   committer: Committer;
   /** Commits the closing epoch's snapshots (the run's `last`?): `true` when done, `false` when it runs in the background. */
   commit: (epoch: number, last: boolean) => boolean;
+  /** Whether a sink acts on commits (an exactly-once Kafka sink commits its transaction). */
+  sinksActOnCommit: boolean;
 }
 
 async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
@@ -174,7 +177,14 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
     await settle();
     await barrierAll(ctx);
     if (o.commit(ctx.epoch, last)) await afterCommit(ctx, o, ctx.epoch);
-    else inflight = ctx.epoch;
+    else {
+      inflight = ctx.epoch;
+      // Such a sink is given no output of the next epoch before the store has this one: an
+      // exactly-once Kafka sink would otherwise commit this epoch's transaction on its first write of
+      // the next (a crash before the store's commit then replays output Kafka already shows), and
+      // reuse the transactional id that the store's last committed epoch names.
+      if (o.sinksActOnCommit) await settle();
+    }
   };
   try {
     for (;;) {

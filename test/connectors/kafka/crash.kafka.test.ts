@@ -80,7 +80,8 @@ describeKafka('Kafka flows under SIGKILL, resumed through the command line', () 
     const brokers = kafkaBrokers();
     const KILLS = 6;
     const value = (i: number) => `id${i}`;
-    // With background commits, each epoch's Kafka transaction commits while the next one is written.
+    // With background commits, the store commits on the writer thread; the sink sees no output of the
+    // next epoch before that commit is done (it would commit the open Kafka transaction too early).
     const opts = { flowSpec: 'test/fixtures/kafka/eosCopy.ts', snapshotInterval: 0.05, partitions: 2, extraArgs };
     const { base, envBase, envCrash, count: COUNT } = await sized(40_000, async (count) => {
       const input = uniqueTopic('crash-eos-in');

@@ -182,6 +182,8 @@ class StatefulStep<V, W, S> implements TimerStep {
   /** The keys changed in the open epoch (with recovery on), to snapshot at its close. */
   private readonly changed = new ChangedSet<Entry<V, W, S>>();
   private readonly inBatch: Entry<V, W, S>[] = [];
+  /** Per item of the batch in hand, its key's entry as found before the batch (see onBatch). */
+  private readonly found: (Entry<V, W, S> | undefined)[] = [];
   private readonly port;
   private outItems: [string, W][] = [];
   private current = '';
@@ -252,11 +254,22 @@ class StatefulStep<V, W, S> implements TimerStep {
 
   private onBatch(items: [string, V][], epoch: number): void {
     const inBatch = this.inBatch;
+    const entries = this.entries;
+    const found = this.found;
+    // The batch's keys are all looked up first, in a loop that does nothing else: with many keys
+    // most lookups miss the processor's caches, and it can then wait for several at once.
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const key = item[0];
       if (typeof key !== 'string' || item.length !== 2) checkKeyed(this.id, item);
-      let entry = this.entries.get(key);
+      found[i] = entries.get(key);
+    }
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const key = item[0];
+      let entry = found[i];
+      // New, or dropped by an earlier item of the batch: the key's entry is what the map holds now.
+      if (entry === undefined || entry.logic === undefined) entry = entries.get(key);
       if (entry === undefined) {
         entry = this.newEntry(key, this.resume?.take(key));
         this.entries.set(key, entry);

@@ -211,3 +211,25 @@ export async function runWithCrashes(o: CrashOptions): Promise<CrashReport> {
   }
   throw new Error(`${o.flowSpec} did not reach EOF within ${maxRuns} runs (seed ${seed}, ${kills} kills)`);
 }
+
+/**
+ * Sizes a crash test's input to the machine. `attempt(size)` sets up an input of that size and runs
+ * the flow on it once, uninterrupted. When that run has under `minActiveMs` of running after its
+ * first epoch, it is done once more with a larger input (up to `maxScale` times the size): each
+ * resumed run does an epoch of work before its kill can land, so on a fast machine a short input
+ * would end within fewer runs than there are kills.
+ * @returns what the last attempt returned, and the size it used
+ */
+export async function sizedToMachine<T extends { base: RunReport }>(
+  size: number,
+  attempt: (size: number) => Promise<T>,
+  { minActiveMs = 1500, maxScale = 8 } = {},
+): Promise<T & { size: number }> {
+  let got = await attempt(size);
+  if (got.base.activeMs < minActiveMs) {
+    got.base.cleanup();
+    size *= Math.min(maxScale, Math.ceil(minActiveMs / Math.max(got.base.activeMs, 50)));
+    got = await attempt(size);
+  }
+  return { ...got, size };
+}

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CrashReport, runUninterrupted, runWithCrashes } from '../../support/crashHarness.js';
+import { type CrashReport, runUninterrupted, runWithCrashes, sizedToMachine } from '../../support/crashHarness.js';
 import { tempDir } from './support.js';
 
 /** Kills that landed in each test, reported at the end. */
@@ -35,29 +35,24 @@ function csvInput(lines = LINES): string {
   return p;
 }
 
-/**
- * Below this much running time of the uninterrupted run (after its first epoch), the input is made
- * longer. Each resumed run does at least one epoch of work before its kill can land: on a fast
- * machine, a short input would end within fewer runs than there are kills.
- */
-const MIN_ACTIVE_MS = 1500;
-
 async function check(
   name: string,
   flowSpec: string,
   makeInput: (lines: number) => string,
-  { extraArgs = [] as string[], kills = KILLS, lines = LINES } = {},
+  { extraArgs = [] as string[], kills = KILLS, lines: fewest = LINES } = {},
 ): Promise<void> {
-  let input = makeInput(lines);
-  const makeEnv = (dir: string) => ({ WEIR_TEST_INPUT: input, WEIR_TEST_OUTPUT: join(dir, 'out.txt') });
-  const opts = { flowSpec, makeEnv, snapshotInterval: 0.05, partitions: 2, extraArgs };
-  let base = await runUninterrupted(opts);
-  if (base.activeMs < MIN_ACTIVE_MS) {
-    base.cleanup();
-    lines *= Math.min(16, Math.ceil(MIN_ACTIVE_MS / Math.max(base.activeMs, 50)));
-    input = makeInput(lines);
-    base = await runUninterrupted(opts);
-  }
+  const optsFor = (input: string) => {
+    const makeEnv = (dir: string) => ({ WEIR_TEST_INPUT: input, WEIR_TEST_OUTPUT: join(dir, 'out.txt') });
+    return { flowSpec, makeEnv, snapshotInterval: 0.05, partitions: 2, extraArgs };
+  };
+  const { base, opts, size: lines } = await sizedToMachine(
+    fewest,
+    async (lines) => {
+      const opts = optsFor(makeInput(lines));
+      return { base: await runUninterrupted(opts), opts };
+    },
+    { maxScale: 16 },
+  );
   // Spread the kills over the flow's own running time, so that they land mid-run on any machine.
   const maxDelayMs = Math.max(20, base.activeMs / kills);
   const crashed = await runWithCrashes({ ...opts, kills, minDelayMs: maxDelayMs / 5, maxDelayMs });

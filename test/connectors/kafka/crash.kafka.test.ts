@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { type CrashReport, type RunReport, runUninterrupted, runWithCrashes } from '../../support/crashHarness.js';
+import { type CrashReport, runUninterrupted, runWithCrashes, sizedToMachine } from '../../support/crashHarness.js';
 import { consumeAll, createTopic, describeKafka, kafkaBrokers, uniqueTopic } from '../../support/kafka/helpers.js';
 import { linesByKey, multiset, multisetDiff, produceKeyed, readCommitted, valuesByKey } from './support.js';
 
@@ -13,33 +13,12 @@ afterAll(() => {
   }
 });
 
-/**
- * Below this much running time of the uninterrupted run (after its first epoch), the input is made
- * longer. Each resumed run reads at least one epoch before its kill can land: on a fast machine, a
- * short topic would be read to its end within fewer runs than there are kills.
- */
-const MIN_ACTIVE_MS = 1500;
-
-/**
- * Sets up `count` records and runs the flow on them uninterrupted (`attempt`); when that run is too
- * short for the kills, does so once more with more records (up to 8 times as many).
- */
-async function sized<T extends { base: RunReport }>(count: number, attempt: (count: number) => Promise<T>): Promise<T & { count: number }> {
-  let got = await attempt(count);
-  if (got.base.activeMs < MIN_ACTIVE_MS) {
-    got.base.cleanup();
-    count *= Math.min(8, Math.ceil(MIN_ACTIVE_MS / Math.max(got.base.activeMs, 50)));
-    got = await attempt(count);
-  }
-  return { ...got, count };
-}
-
 describeKafka('Kafka flows under SIGKILL, resumed through the command line', () => {
   it('a keyed running aggregate over 200k records or more in 4 partitions ends with the state of an uninterrupted run', async () => {
     const brokers = kafkaBrokers();
     const KILLS = 8;
     const value = (i: number) => String(i % 1000);
-    const { base, opts, count: COUNT } = await sized(200_000, async (count) => {
+    const { base, opts, size: COUNT } = await sizedToMachine(200_000, async (count) => {
       const topic = uniqueTopic('crash-sum');
       await createTopic(brokers, topic, 4);
       await produceKeyed(brokers, topic, count, 4, value);
@@ -83,7 +62,7 @@ describeKafka('Kafka flows under SIGKILL, resumed through the command line', () 
     // With background commits, the store commits on the writer thread; the sink sees no output of the
     // next epoch before that commit is done (it would commit the open Kafka transaction too early).
     const opts = { flowSpec: 'test/fixtures/kafka/eosCopy.ts', snapshotInterval: 0.05, partitions: 2, extraArgs };
-    const { base, envBase, envCrash, count: COUNT } = await sized(40_000, async (count) => {
+    const { base, envBase, envCrash, size: COUNT } = await sizedToMachine(40_000, async (count) => {
       const input = uniqueTopic('crash-eos-in');
       await createTopic(brokers, input, 3);
       await produceKeyed(brokers, input, count, 3, value);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { runUninterrupted, runWithCrashes } from '../../support/crashHarness.js';
+import { runUninterrupted, runWithCrashes, sizedToMachine } from '../../support/crashHarness.js';
 import { createTopic, describeKafka, kafkaBrokers, produce, uniqueTopic } from '../../support/kafka/helpers.js';
 import { readCommitted } from './support.js';
 
@@ -45,16 +45,8 @@ describeKafka('examples/kafka_counts.ts', () => {
       for (const t of outputs) await createTopic(brokers, t, 2);
       return { input, want, outputs, base: await runUninterrupted(opts(input, outputs[0]!)) };
     };
-    // 30,000 clicks (10 minutes of event time); more when the machine reads them too fast for the
-    // kills to land mid-run (each resumed run reads an epoch before its kill can come).
-    let count = 30_000;
-    let setup = await run(count);
-    if (setup.base.activeMs < 1500) {
-      setup.base.cleanup();
-      count *= Math.min(8, Math.ceil(1500 / Math.max(setup.base.activeMs, 50)));
-      setup = await run(count);
-    }
-    const { input, want, outputs, base } = setup;
+    // 30,000 clicks (10 minutes of event time), or more on a machine that reads them too fast for the kills.
+    const { input, want, outputs, base, size: count } = await sizedToMachine(30_000, run);
     const check = async (out: string, workDir: string) => {
       expect(readFileSync(join(workDir, 'stdout.log'), 'utf8')).not.toMatch(/^late /m);
       const got = (await readCommitted(brokers, out)).map((v) => JSON.parse(v) as { key: string; start: string; end: string; count: number });

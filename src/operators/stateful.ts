@@ -111,17 +111,7 @@ export function statefulFlatMap<S, V, W>(
   stepId: string,
   mapper: (state: S | undefined, value: V) => [S | undefined, Iterable<W>],
 ): (up: KeyedStream<V>) => KeyedStream<W> {
-  return (up) => {
-    const id = `${up.flow.id}.${stepId}`;
-    return up.pipe(
-      statefulBatchOf<V, W, S>(
-        stepId,
-        (resume) => new MapLogic<S, V, W>('', id, resume, mapper, true),
-        true,
-        (key, resume) => new MapLogic<S, V, W>(key, id, resume, mapper, true),
-      ),
-    );
-  };
+  return mapStep<S, V, W>(stepId, mapper, true);
 }
 
 /**
@@ -152,16 +142,19 @@ export function statefulMap<S, V, W>(
   stepId: string,
   mapper: (state: S | undefined, value: V) => [S | undefined, W],
 ): (up: KeyedStream<V>) => KeyedStream<W> {
+  return mapStep<S, V, W>(stepId, mapper, false);
+}
+
+/** The step of statefulMap (`flat` false) and statefulFlatMap: resumed lazily, its entries its logics. */
+function mapStep<S, V, W>(
+  stepId: string,
+  mapper: (state: S | undefined, value: V) => [S | undefined, unknown],
+  flat: boolean,
+): (up: KeyedStream<V>) => KeyedStream<W> {
   return (up) => {
     const id = `${up.flow.id}.${stepId}`;
-    return up.pipe(
-      statefulBatchOf<V, W, S>(
-        stepId,
-        (resume) => new MapLogic<S, V, W>('', id, resume, mapper as never, false),
-        true,
-        (key, resume) => new MapLogic<S, V, W>(key, id, resume, mapper as never, false),
-      ),
-    );
+    const make = (key: string, resume: S | undefined) => new MapLogic<S, V, W>(key, id, resume, mapper, flat);
+    return up.pipe(statefulBatchOf<V, W, S>(stepId, (resume) => make('', resume), true, make));
   };
 }
 

@@ -103,8 +103,8 @@ export interface StatefulEnv {
 export class Entry<V, W, S> {
   /** Values of the current batch for this key; a fresh array per batch. */
   buf: V[] = EMPTY as V[];
-  /** The key's slot in the step's set of changed keys; -1 until it first changes with recovery on. */
-  slot = -1;
+  /** The round of the step's set of changed keys in which the key last changed (with recovery on); -1 before. */
+  changedIn = -1;
   /** Due time of the key's timer; Infinity when none. */
   due = Infinity;
   constructor(
@@ -406,27 +406,32 @@ class StatefulStep<V, W, S> implements TimerStep {
 
   private onBarrier(epoch: number): void {
     const changed = this.changed;
+    const entries = this.entries;
     const n = changed.size;
     // Every key held changed: the snapshots are the whole state (keys not yet resumed count as held).
-    const full = n > 0 && n === this.entries.size && (this.resume === undefined || this.resume.exhausted);
-    for (let i = 0; i < n; i++) {
-      const entry = changed.at(i);
-      if (entry.logic === undefined) {
-        this.ctx.snapshot(this.id, entry.key, undefined);
-        this.entries.delete(entry.key);
-        changed.release(entry);
-        continue;
-      }
-      let state: S;
-      try {
-        state = entry.logic.snapshot();
-      } catch (err) {
-        throw stepErrorFrom(this.id, 'snapshot', err, entry.key);
-      }
-      this.ctx.snapshot(this.id, entry.key, state);
-    }
+    const full = n > 0 && n === entries.size && (this.resume === undefined || this.resume.exhausted);
+    if (changed.listed) for (let i = 0; i < n; i++) this.snapshotKey(changed.at(i));
+    // Too many changed keys to list: a pass over all keys finds them, and costs little more.
+    else for (const entry of entries.values()) if (changed.has(entry)) this.snapshotKey(entry);
     if (full) this.ctx.snapshotIsFull(this.id);
     changed.clear();
+    changed.listLimit = entries.size >> 3;
     this.port.emit({ kind: 'barrier', epoch });
+  }
+
+  /** Snapshots a changed key: its state, or a tombstone when it was discarded, and then it is dropped. */
+  private snapshotKey(entry: Entry<V, W, S>): void {
+    if (entry.logic === undefined) {
+      this.ctx.snapshot(this.id, entry.key, undefined);
+      this.entries.delete(entry.key);
+      return;
+    }
+    let state: S;
+    try {
+      state = entry.logic.snapshot();
+    } catch (err) {
+      throw stepErrorFrom(this.id, 'snapshot', err, entry.key);
+    }
+    this.ctx.snapshot(this.id, entry.key, state);
   }
 }

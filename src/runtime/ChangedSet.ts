@@ -5,38 +5,49 @@
  * @module
  */
 
-/** What a {@link ChangedSet} holds: anything with a slot number of its own, -1 before it has one. */
-export interface Slotted {
-  slot: number;
+/** What a {@link ChangedSet} holds: anything with a field the set stamps, -1 before it first does. */
+export interface Stamped {
+  changedIn: number;
 }
 
+/** The fewest marked items a {@link ChangedSet} lists, whatever its `listLimit`. */
+const MIN_LISTED = 256;
+/** Rounds wrap here, to stay small integers. An item last marked 2^30 rounds ago then counts as marked: snapshotted once more. */
+const ROUNDS = 1 << 30;
+
 /**
- * A set of objects, marked one at a time as they change, that lists them in the order they were
- * first marked and is emptied at once. Marking writes one byte and one number into typed arrays:
- * nothing on the object but its slot, once, and no pointer into an array that the garbage collector
- * would track. That keeps the cost per item of a stateful step with recovery close to that of one
+ * A set of objects, marked one at a time as they change, and emptied at once. Marking stamps the
+ * object with the set's round (a number, which costs no more than any write of a field that exists)
+ * and emptying starts a new round. The object is in the processor's cache already when it is
+ * marked: that keeps the cost per item of a stateful step with recovery close to that of one
  * without.
  *
+ * The set also lists the marked objects, in the order first marked, up to `listLimit` of them.
+ * Beyond that it stops listing, and the owner finds them by passing over all its objects with
+ * {@link ChangedSet.has}, which costs little more once many of them changed. Listing every key of
+ * a step's first epoch would instead point from an old array to many new objects, which costs the
+ * garbage collector more than the marking itself.
+ *
  * ```ts
- * const changed = new ChangedSet<{ slot: number; key: string }>();
- * const a = { slot: -1, key: 'a' };
+ * const changed = new ChangedSet<{ changedIn: number; key: string }>();
+ * const a = { changedIn: -1, key: 'a' };
  * changed.mark(a);
  * changed.mark(a);
  * changed.size; // 1
- * changed.at(0) === a; // true
+ * changed.listed && changed.at(0) === a; // true
  * changed.clear();
  * ```
  * @internal
  */
-export class ChangedSet<T extends Slotted> {
-  /** By slot: the object that holds it. */
-  private holders: (T | undefined)[] = [];
-  /** Slots given back, to be given out again. */
-  private free: number[] = [];
-  /** By slot: 1 when marked. */
-  private marked = new Uint8Array(64);
-  /** The marked slots, in marking order. */
-  private order = new Int32Array(64);
+export class ChangedSet<T extends Stamped> {
+  /**
+   * How many marked objects are listed at most. Set it to a fraction of the objects the owner
+   * would otherwise pass over; the set lists at least {@link MIN_LISTED}.
+   */
+  listLimit = MIN_LISTED;
+  private round = 0;
+  /** The first marked objects, in marking order. */
+  private list: T[] = [];
   private count = 0;
 
   /** How many objects are marked. */
@@ -44,58 +55,39 @@ export class ChangedSet<T extends Slotted> {
     return this.count;
   }
 
+  /** Whether every marked object is listed, for {@link ChangedSet.at}; if not, find them with {@link ChangedSet.has}. */
+  get listed(): boolean {
+    return this.count === this.list.length;
+  }
+
   /** Marks `item` as changed; marking it again before {@link ChangedSet.clear} does nothing. */
   mark(item: T): void {
     // Kept this small, so that it is inlined into the per-item path.
-    const slot = item.slot;
-    if (slot < 0 || this.marked[slot] === 0) this.add(item);
+    if (item.changedIn !== this.round) this.add(item);
   }
 
-  /** The `i`th object marked since the last clear. */
+  /** Whether `item` is marked. */
+  has(item: T): boolean {
+    return item.changedIn === this.round;
+  }
+
+  /** The `i`th object marked since the last clear, while {@link ChangedSet.listed}. */
   at(i: number): T {
-    return this.holders[this.order[i]!]!;
-  }
-
-  /**
-   * Gives `item`'s slot back, for an object that is dropped. The set must then be cleared before
-   * anything is marked again, as at an epoch's close.
-   */
-  release(item: T): void {
-    const slot = item.slot;
-    if (slot < 0) return;
-    item.slot = -1;
-    this.holders[slot] = undefined;
-    this.free.push(slot);
+    return this.list[i]!;
   }
 
   /** Unmarks everything. */
   clear(): void {
-    const marked = this.marked;
-    const order = this.order;
-    for (let i = 0; i < this.count; i++) marked[order[i]!] = 0;
+    this.round = this.round + 1 === ROUNDS ? 0 : this.round + 1;
+    this.list.length = 0;
     this.count = 0;
   }
 
   /** Marks an item not marked yet. */
   private add(item: T): void {
-    let slot = item.slot;
-    if (slot < 0) slot = this.assign(item);
-    this.marked[slot] = 1;
-    this.order[this.count++] = slot;
-  }
-
-  private assign(item: T): number {
-    const slot = this.free.pop() ?? this.holders.length;
-    this.holders[slot] = item;
-    item.slot = slot;
-    if (slot >= this.marked.length) {
-      const marked = new Uint8Array(2 * this.marked.length);
-      marked.set(this.marked);
-      this.marked = marked;
-      const order = new Int32Array(2 * this.order.length);
-      order.set(this.order);
-      this.order = order;
-    }
-    return slot;
+    item.changedIn = this.round;
+    const list = this.list;
+    if (this.count === list.length && list.length < Math.max(this.listLimit, MIN_LISTED)) list.push(item);
+    this.count++;
   }
 }

@@ -260,6 +260,43 @@ describe('statefulBatch: snapshots and resume', () => {
     again.close();
   });
 
+  it('with more changed keys than it lists, snapshots each of them and every tombstone, and resumes them', async () => {
+    // 3000 keys, then 2000 of them again, every third one discarded, in epochs of 500 items: more
+    // changed keys than the step lists, so it finds them by a pass over all its keys.
+    const keys = Array.from({ length: 3000 }, (_, i) => `k${i}`);
+    const items: unknown[] = keys.map((k, i) => [k, i]);
+    for (let i = 0; i < 2000; i++) items.push([keys[i]!, i % 3 === 0 ? -1 : 1]);
+    items.push(TestingSource.EOF());
+    const builder: Builder = (resume: number | undefined) => {
+      let sum = resume ?? 0;
+      return {
+        onBatch(values: number[], emit) {
+          for (const v of values) sum = v < 0 ? 0 : sum + v;
+          emit(sum);
+          return values.includes(-1) ? 'discard' : 'retain';
+        },
+        snapshot: () => sum,
+      };
+    };
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const recovery = new RecoveryConfig(dir);
+    await runMain(flowWith(items, builder, [], { batchSize: 500 }), { recovery, epochInterval: 0 });
+    const expected: Record<string, number> = {};
+    keys.forEach((k, i) => {
+      if (i >= 2000) expected[k] = i;
+      else if (i % 3 !== 0) expected[k] = i + 1;
+    });
+    const store = RecoveryStore.open(dir);
+    expect(decode(store.loadSnapshots())['f.s']).toEqual(expected);
+    store.close();
+    // The next run resumes each key's state, and a discarded key starts afresh.
+    items.push(['k1', 10], ['k3', 10], ['k2999', 1], TestingSource.EOF());
+    const out: unknown[] = [];
+    await runMain(flowWith(items, builder, out, { batchSize: 500 }), { recovery, epochInterval: 0 });
+    expect(out).toEqual([['k1', 12], ['k3', 10], ['k2999', 3000]]);
+  });
+
   it('the builder gets the stored state after a resume; a discarded key starts afresh', async () => {
     const dir = tempDir();
     initDbDir(dir, 1);

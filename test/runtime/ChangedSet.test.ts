@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { ChangedSet } from '../../src/runtime/ChangedSet.js';
 
 interface Item {
-  slot: number;
+  changedIn: number;
   key: string;
 }
-const item = (key: string): Item => ({ slot: -1, key });
-const keysOf = (set: ChangedSet<Item>) => Array.from({ length: set.size }, (_, i) => set.at(i).key);
+const item = (key: string): Item => ({ changedIn: -1, key });
+const keysOf = (set: ChangedSet<Item>) => {
+  expect(set.listed).toBe(true);
+  return Array.from({ length: set.size }, (_, i) => set.at(i).key);
+};
 
 describe('ChangedSet', () => {
   it('lists each marked item once, in the order first marked, until cleared', () => {
@@ -14,32 +17,34 @@ describe('ChangedSet', () => {
     const [a, b, c] = [item('a'), item('b'), item('c')];
     for (const x of [b, a, b, c, a]) set.mark(x);
     expect(keysOf(set)).toEqual(['b', 'a', 'c']);
+    expect([a, b, c].map((x) => set.has(x))).toEqual([true, true, true]);
     set.clear();
     expect(set.size).toBe(0);
+    expect([a, b, c].map((x) => set.has(x))).toEqual([false, false, false]);
     set.mark(c);
     set.mark(b);
     expect(keysOf(set)).toEqual(['c', 'b']);
+    expect([a, b, c].map((x) => set.has(x))).toEqual([false, true, true]);
   });
 
-  it('grows past its first capacity and gives released slots to new items', () => {
+  it('stops listing past its limit, and still knows every marked item', () => {
     const set = new ChangedSet<Item>();
+    set.listLimit = 300;
     const items = Array.from({ length: 1000 }, (_, i) => item(`k${i}`));
+    for (const x of items.slice(0, 300)) set.mark(x);
+    expect(keysOf(set)).toEqual(items.slice(0, 300).map((x) => x.key));
     for (const x of items) set.mark(x);
-    for (const x of items) set.mark(x);
-    expect(keysOf(set)).toEqual(items.map((x) => x.key));
-    const gone = items[10]!;
-    const slot = gone.slot;
-    set.release(gone);
-    expect(gone.slot).toBe(-1);
+    expect(set.size).toBe(1000);
+    expect(set.listed).toBe(false);
+    expect(items.every((x) => set.has(x))).toBe(true);
     set.clear();
-    const fresh = item('new');
-    set.mark(fresh);
-    expect(fresh.slot).toBe(slot);
+    expect(items.some((x) => set.has(x))).toBe(false);
+    // Listing starts again after a clear; a limit below the minimum still lists 256.
+    set.listLimit = 10;
+    for (const x of items.slice(0, 256)) set.mark(x);
+    expect(set.listed).toBe(true);
     set.mark(items[999]!);
-    expect(keysOf(set)).toEqual(['new', 'k999']);
-    // A released item that comes back gets a slot of its own again.
-    set.mark(gone);
-    expect(gone.slot).toBe(1000);
-    expect(keysOf(set)).toEqual(['new', 'k999', 'k10']);
+    expect(set.listed).toBe(false);
+    expect(set.size).toBe(257);
   });
 });

@@ -55,9 +55,12 @@ export class Committer {
     await this.writer?.idle();
   }
 
-  /** Waits for the background commit, if any. Rejects when it failed. */
-  async settled(): Promise<void> {
-    await this.writer?.settled();
+  /**
+   * Waits for the background commit, if any. Rejects when it failed.
+   * @param block at the end of a run: first wait without yielding to the event loop, a short while
+   */
+  async settled(block = false): Promise<void> {
+    await this.writer?.settled(block);
   }
 
   /** Waits for the background commit, if any, then closes the store. */

@@ -164,11 +164,12 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
   }
   /** The epoch whose commit runs in the background. */
   let inflight: number | undefined;
-  const settle = async () => {
+  /** Waits for the commit in flight, if any, and tells of it; `ending` the run, without yielding first. */
+  const settle = async (ending = false) => {
     if (inflight === undefined) return;
     const epoch = inflight;
     inflight = undefined;
-    await o.committer.settled();
+    await o.committer.settled(ending);
     await afterCommit(ctx, o, epoch);
   };
   const closeEpoch = async (last: boolean) => {
@@ -223,7 +224,7 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
         const last = live === 0 || stopping;
         await closeEpoch(last);
         if (last) {
-          await settle();
+          await settle(true);
           await closeAll(ctx);
           return { reason: live === 0 ? 'eof' : 'stopped', lastEpoch: ctx.epoch, firstEpoch };
         }

@@ -86,6 +86,7 @@ export class RecoveryStore {
   private deferredGc = 0;
   private exNum = 0;
   private closed = false;
+  private handedOff = false;
   private durable = false;
 
   private constructor(
@@ -272,16 +273,17 @@ export class RecoveryStore {
   }
 
   /**
-   * Closes this store's files without collecting, and returns what another connection needs to
-   * take over its commits with {@link RecoveryStore.adopt}. Call it after
-   * {@link RecoveryStore.beginExecution}.
+   * Returns what another connection needs to take over this store's commits with
+   * {@link RecoveryStore.adopt}, and stops this one from committing. Call it after
+   * {@link RecoveryStore.beginExecution}. Its files stay open until {@link RecoveryStore.close},
+   * which then closes them without collecting: once the other connection has them open too, closing
+   * this one skips the checkpoint that SQLite makes when the last connection to a file closes.
    * @internal
    */
   handOff(): StoreHandoff {
     this.assertOpen();
     if (this.exNum === 0) throw new RecoveryError('RecoveryStore.handOff: call beginExecution() first');
-    this.closed = true;
-    for (const p of this.parts) p.close();
+    this.handedOff = true;
     return {
       dbDir: this.dbDir,
       workerCount: this.workerCount,
@@ -322,7 +324,7 @@ export class RecoveryStore {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.exNum !== 0) for (const p of this.parts) p.gc.collect(this.deferredGc);
+      if (this.exNum !== 0 && !this.handedOff) for (const p of this.parts) p.gc.collect(this.deferredGc);
     } catch {
       // Nothing is lost: the next run's first commits collect the same rows.
     } finally {
@@ -357,5 +359,6 @@ export class RecoveryStore {
 
   private assertOpen(): void {
     if (this.closed) throw new RecoveryError('RecoveryStore: the store is closed');
+    if (this.handedOff) throw new RecoveryError('RecoveryStore: the store has handed its commits to another connection');
   }
 }

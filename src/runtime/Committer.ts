@@ -11,6 +11,8 @@ import type { RecoveryStore } from '../recovery/store.js';
  */
 export class Committer {
   private writer: BackgroundWriter | undefined;
+  /** The store that handed its commits to the writer: closed once the writer has the files open too. */
+  private handedOff: RecoveryStore | undefined;
 
   constructor(
     private store: RecoveryStore | undefined,
@@ -40,6 +42,7 @@ export class Committer {
           return true;
         }
         this.store = undefined;
+        this.handedOff = store;
         this.writer = BackgroundWriter.start(store.handOff());
       }
       const { packed, transfer } = snaps.copy();
@@ -60,12 +63,27 @@ export class Committer {
    * @param block at the end of a run: first wait without yielding to the event loop, a short while
    */
   async settled(block = false): Promise<void> {
-    await this.writer?.settled(block);
+    try {
+      await this.writer?.settled(block);
+    } finally {
+      this.closeHandedOff();
+    }
   }
 
   /** Waits for the background commit, if any, then closes the store. */
   async close(): Promise<void> {
-    if (this.writer !== undefined) await this.writer.close();
-    else this.store?.close();
+    try {
+      if (this.writer !== undefined) await this.writer.close();
+      else this.store?.close();
+    } finally {
+      this.closeHandedOff();
+    }
+  }
+
+  /** After the writer's first answer: its commit opened the files, so this close makes no checkpoint. */
+  private closeHandedOff(): void {
+    const store = this.handedOff;
+    this.handedOff = undefined;
+    store?.close();
   }
 }

@@ -48,6 +48,29 @@ describe('packed snapshots', () => {
   });
 });
 
+describe('RecoveryStore.handOff', () => {
+  it('stops the store from committing, and another connection goes on while it is still open', () => {
+    const dir = tempDir();
+    initDbDir(dir, 2);
+    const store = RecoveryStore.open(dir);
+    store.beginExecution();
+    store.commitEpoch(1, [{ stepId: 'f.s', stateKey: 'a', ser: v8Serde.serialize(1) }], 1);
+    const handoff = store.handOff();
+    expect(() => store.commitEpoch(2, [], 2)).toThrow(/handed its commits to another connection/);
+    const taker = RecoveryStore.adopt(handoff);
+    taker.commitEpoch(2, [{ stepId: 'f.s', stateKey: 'b', ser: v8Serde.serialize(2) }], 2);
+    // The handed-off store closes its files without collecting; the taker goes on after that.
+    store.close();
+    taker.commitEpoch(3, [{ stepId: 'f.s', stateKey: 'a', ser: v8Serde.serialize(3) }], 3);
+    taker.close();
+    const again = RecoveryStore.open(dir);
+    expect(again.resumeEpoch).toBe(4);
+    const loaded = again.loadSnapshots().get('f.s')!;
+    again.close();
+    expect(Object.fromEntries([...loaded].map(([k, b]) => [k, v8Serde.deserialize(b)]))).toEqual({ a: 3, b: 2 });
+  });
+});
+
 type Item = [string, number] | TestingMarker;
 
 const sumFlow = (inp: Item[], out: unknown[], onValue?: (x: number) => void) => {

@@ -194,6 +194,11 @@ class StatefulStep<V, W, S> implements TimerStep {
   private readonly resume: ResumeIndex<S> | undefined;
   /** Whether snapshots are kept (the run has recovery). */
   private readonly recovering: boolean;
+  /**
+   * Whether the step holds the same keys, in the same order, as when it last snapshotted all of
+   * them: no key was added or dropped since. Its next such snapshot then reuses the packed keys.
+   */
+  private sameKeys = false;
   private readonly emit: Emit<W> = (w) => {
     this.outItems.push([this.current, w]);
   };
@@ -273,6 +278,7 @@ class StatefulStep<V, W, S> implements TimerStep {
       if (entry === undefined) {
         entry = this.newEntry(key, this.resume?.take(key));
         this.entries.set(key, entry);
+        this.sameKeys = false;
       } else if (entry.logic === undefined) entry.logic = this.build(key, undefined);
       const logic = entry.logic!;
       if (logic.onItem !== undefined && entry.buf.length === 0) {
@@ -411,6 +417,7 @@ class StatefulStep<V, W, S> implements TimerStep {
     // Every key held changed: the snapshots are the whole state (keys not yet resumed count as held).
     const full = n > 0 && n === entries.size && (this.resume === undefined || this.resume.exhausted);
     if (changed.listed) for (let i = 0; i < n; i++) this.snapshotKey(changed.at(i));
+    else if (full) this.snapshotAll();
     // Too many changed keys to list: a pass over all keys finds them, and costs little more.
     else for (const entry of entries.values()) if (changed.has(entry)) this.snapshotKey(entry);
     if (full) this.ctx.snapshotIsFull(this.id);
@@ -419,11 +426,55 @@ class StatefulStep<V, W, S> implements TimerStep {
     this.port.emit({ kind: 'barrier', epoch });
   }
 
+  /**
+   * Snapshots every key, all changed, in the order of the map. When the keys are those of the last
+   * time, the packer writes them as it did then: only the states are added.
+   */
+  private snapshotAll(): void {
+    const same = this.sameKeys && this.ctx.snaps.sameKeysAs(this.id);
+    // A tombstone drops its key, which makes the keys differ next time.
+    this.sameKeys = true;
+    if (same) this.snapshotStates();
+    else this.snapshotKeys();
+  }
+
+  /** Snapshots every key, as keys and states, and has the packer remember the keys. */
+  private snapshotKeys(): void {
+    const snaps = this.ctx.snaps;
+    const from = snaps.length;
+    for (const entry of this.entries.values()) this.snapshotKey(entry);
+    snaps.rememberKeys(this.id, from);
+  }
+
+  /** Snapshots every key's state, the keys being the packer's remembered ones. */
+  private snapshotStates(): void {
+    const snaps = this.ctx.snaps;
+    const from = snaps.length;
+    for (const entry of this.entries.values()) this.snapshotState(entry);
+    snaps.endSameKeys(this.id, from);
+  }
+
+  /** {@link StatefulStep.snapshotKey}, in a run whose keys the packer writes. */
+  private snapshotState(entry: Entry<V, W, S>): void {
+    if (entry.logic === undefined) {
+      this.ctx.snapshotState(this.id, entry.key, undefined);
+      this.drop(entry);
+      return;
+    }
+    let state: S;
+    try {
+      state = entry.logic.snapshot();
+    } catch (err) {
+      throw stepErrorFrom(this.id, 'snapshot', err, entry.key);
+    }
+    this.ctx.snapshotState(this.id, entry.key, state);
+  }
+
   /** Snapshots a changed key: its state, or a tombstone when it was discarded, and then it is dropped. */
   private snapshotKey(entry: Entry<V, W, S>): void {
     if (entry.logic === undefined) {
       this.ctx.snapshot(this.id, entry.key, undefined);
-      this.entries.delete(entry.key);
+      this.drop(entry);
       return;
     }
     let state: S;
@@ -433,5 +484,11 @@ class StatefulStep<V, W, S> implements TimerStep {
       throw stepErrorFrom(this.id, 'snapshot', err, entry.key);
     }
     this.ctx.snapshot(this.id, entry.key, state);
+  }
+
+  /** Forgets a discarded key, once its tombstone is recorded. */
+  private drop(entry: Entry<V, W, S>): void {
+    this.entries.delete(entry.key);
+    this.sameKeys = false;
   }
 }

@@ -41,6 +41,8 @@ export class SnapshotPacker {
   private keysUsed = 0;
   private used = 0;
   private step: string | undefined;
+  /** Per step: the keys of its snapshots that {@link SnapshotPacker.rememberKeys} kept, as lengths and UTF-8 bytes. */
+  private keyRuns = new Map<string, { lens: Uint32Array; bytes: Uint8Array }>();
 
   constructor(serde: Serde = v8Serde) {
     this.serde = serde;
@@ -57,6 +59,7 @@ export class SnapshotPacker {
   static acquire(serde: Serde = v8Serde): SnapshotPacker {
     const packer = spare ?? new SnapshotPacker(serde);
     spare = undefined;
+    packer.keyRuns.clear();
     packer.serde = serde;
     packer.fast = serde === v8Serde;
     return packer;
@@ -68,6 +71,7 @@ export class SnapshotPacker {
    */
   release(): void {
     this.clear();
+    this.keyRuns.clear();
     if (this.bytes.length > SPARE_BYTES) this.bytes = new Uint8Array(SPARE_BYTES);
     if (this.keyBytes.length > SPARE_BYTES) this.keyBytes = new Uint8Array(SPARE_BYTES);
     if (this.lens.length > SPARE_RECORDS) {
@@ -87,19 +91,67 @@ export class SnapshotPacker {
    * or returns something other than bytes, nothing is added and the error is thrown.
    */
   add(stepId: string, key: string, state: unknown): void {
-    if (state === undefined) return this.push(stepId, key, -1);
+    this.push(stepId, key, this.putValue(state));
+  }
+
+  /**
+   * Adds the state of the next key of a run begun with {@link SnapshotPacker.sameKeysAs}: as
+   * {@link SnapshotPacker.add}, with the key written by {@link SnapshotPacker.endSameKeys}.
+   */
+  addState(stepId: string, state: unknown): void {
+    this.record(stepId, 0, this.putValue(state));
+  }
+
+  /**
+   * Whether `stepId` has keys remembered by {@link SnapshotPacker.rememberKeys} in this packer's
+   * run: its next snapshots may then be added with {@link SnapshotPacker.addState}, one for each of
+   * those keys in the same order, and ended with {@link SnapshotPacker.endSameKeys}. A step whose
+   * keys have not changed since saves writing each key again.
+   */
+  sameKeysAs(stepId: string): boolean {
+    return this.keyRuns.has(stepId);
+  }
+
+  /**
+   * Writes the remembered keys of `stepId` for the snapshots added since the record count `from`.
+   * @throws when their number is not that of the remembered keys (a bug of the caller)
+   */
+  endSameKeys(stepId: string, from: number): void {
+    const run = this.keyRuns.get(stepId);
+    if (run === undefined || run.lens.length !== this.count - from) {
+      throw new Error(`weir internal: step '${stepId}' added ${this.count - from} snapshots for ${run?.lens.length ?? 0} remembered keys`);
+    }
+    this.keyLens.set(run.lens, from);
+    const start = this.keysUsed;
+    if (this.keyBytes.length - start < run.bytes.length) this.keyBytes = grown(this.keyBytes, start, run.bytes.length);
+    this.keyBytes.set(run.bytes, start);
+    this.keysUsed = start + run.bytes.length;
+  }
+
+  /** Remembers the keys of the snapshots added since the record count `from`, all of `stepId`, for {@link SnapshotPacker.sameKeysAs}. */
+  rememberKeys(stepId: string, from: number): void {
+    const lens = this.keyLens.slice(from, this.count);
+    let size = 0;
+    for (let i = 0; i < lens.length; i++) size += lens[i]!;
+    this.keyRuns.set(stepId, { lens, bytes: this.keyBytes.slice(this.keysUsed - size, this.keysUsed) });
+  }
+
+  /** Writes a state to the byte buffer and returns its length: -1 for a tombstone. */
+  private putValue(state: unknown): number {
+    if (state === undefined) return -1;
     if (this.fast) {
       const start = this.used;
       if (this.bytes.length - start < FAST_MAX) this.grow(FAST_MAX);
       const end = encodeFast(state, this.bytes, start);
       if (end >= 0) {
         this.used = end;
-        return this.push(stepId, key, end - start);
+        return end - start;
       }
     }
     const ser: unknown = this.serde.serialize(state);
     if (!(ser instanceof Uint8Array)) throw new TypeError(`serialize() must return a Uint8Array, got ${typeof ser}`);
-    this.addBytes(stepId, key, ser);
+    this.putState(ser);
+    return ser.length;
   }
 
   /** Adds already serialized state, or a tombstone for `null`. */

@@ -137,12 +137,28 @@ export class RunContext {
     try {
       this.snaps.add(stepId, key, state);
     } catch (err) {
-      throw new StepError(
-        stepId,
-        `state cannot be serialized (${describeValue(state)}): ${(err as Error).message}. ` +
-          'Keep state to plain data (objects, arrays, Map, Set, Date, BigInt, typed arrays) or give RecoveryConfig a serde.',
-        { key, cause: err },
-      );
+      throw unserializable(stepId, key, state, err);
     }
   }
+
+  /**
+   * {@link RunContext.snapshot} in a run of the step's snapshots whose keys the packer writes (see
+   * `SnapshotPacker.sameKeysAs`): `key` only names the key in an error.
+   */
+  snapshotState(stepId: string, key: string, state: unknown): void {
+    try {
+      this.snaps.addState(stepId, state);
+    } catch (err) {
+      throw unserializable(stepId, key, state, err);
+    }
+  }
+}
+
+function unserializable(stepId: string, key: string, state: unknown, err: unknown): StepError {
+  return new StepError(
+    stepId,
+    `state cannot be serialized (${describeValue(state)}): ${(err as Error).message}. ` +
+      'Keep state to plain data (objects, arrays, Map, Set, Date, BigInt, typed arrays) or give RecoveryConfig a serde.',
+    { key, cause: err },
+  );
 }

@@ -297,6 +297,54 @@ describe('statefulBatch: snapshots and resume', () => {
     expect(out).toEqual([['k1', 12], ['k3', 10], ['k2999', 3000]]);
   });
 
+  it('snapshots every key of epochs that change them all, reusing the packed keys while the keys stay the same', async () => {
+    // Epochs of 401 items over 400 keys or more: each changes every key the step holds (a full
+    // snapshot of more keys than it lists). Epoch 2 has the keys of epoch 1; epoch 3 adds one;
+    // epoch 4 has the keys of 3 and discards one; epoch 5 brings that one back.
+    const k = (i: number) => `k${i}`;
+    const epoch = (e: number, keys: number[], extra: [string, number]) => [...keys.map((i): [string, number] => [k(i), e * 1000 + i]), extra];
+    const first = Array.from({ length: 400 }, (_, i) => i);
+    const withNew = [...first, 400];
+    const items: unknown[] = [
+      ...epoch(1, first, [k(0), 1000]),
+      ...epoch(2, first, [k(0), 2000]),
+      TestingSource.ABORT(),
+      ...epoch(3, first, [k(400), 3400]),
+      ...epoch(4, withNew.filter((i) => i !== 7), [k(7), -1]),
+      TestingSource.ABORT(),
+      ...epoch(5, withNew.filter((i) => i !== 0), [k(0), 5000]),
+      TestingSource.EOF(),
+    ];
+    const build = () => {
+      const flow = new Dataflow('f');
+      flow.pipe(
+        op.input('inp', new TestingSource<any>(items, 401)),
+        op.statefulMap('s', (_s: number | undefined, x: number): [number | undefined, number] => [x < 0 ? undefined : x, x]),
+        op.output('out', new TestingSink<unknown>([])),
+      );
+      return flow;
+    };
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const recovery = new RecoveryConfig(dir);
+    const stored = () => {
+      const store = RecoveryStore.open(dir);
+      try {
+        return decode(store.loadSnapshots())['f.s'];
+      } finally {
+        store.close();
+      }
+    };
+    const expected = (e: number, keys: number[]) => Object.fromEntries(keys.map((i) => [k(i), e * 1000 + i]));
+    await runMain(build(), { epochInterval: 0, recovery });
+    expect(stored()).toEqual(expected(2, first));
+    await runMain(build(), { epochInterval: 0, recovery });
+    expect(stored()).toEqual(expected(4, withNew.filter((i) => i !== 7)));
+    await runMain(build(), { epochInterval: 0, recovery });
+    // k7 came back as a new key.
+    expect(stored()).toEqual(expected(5, withNew));
+  });
+
   it('the builder gets the stored state after a resume; a discarded key starts afresh', async () => {
     const dir = tempDir();
     initDbDir(dir, 1);

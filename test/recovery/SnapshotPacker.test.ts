@@ -118,5 +118,37 @@ describe('SnapshotPacker', () => {
     expect(SnapshotPacker.acquire()).toBe(again);
     expect(SnapshotPacker.acquire()).not.toBe(other);
   });
-});
 
+  it("writes a step's remembered keys for a run of states, as add() would have written them", () => {
+    const packer = new SnapshotPacker();
+    packer.add('other', 'x', 0);
+    expect(packer.sameKeysAs('s')).toBe(false);
+    const from = packer.length;
+    for (const [k, v] of [['a', 1], ['bé', 'two'], ['', 3]] as const) packer.add('s', k, v);
+    packer.rememberKeys('s', from);
+    packer.clear();
+    // The next epoch: the same keys, another step's snapshot first, and one tombstone.
+    packer.add('other', 'y', 1);
+    expect(packer.sameKeysAs('s')).toBe(true);
+    const start = packer.length;
+    for (const v of [10, undefined, 'thirty']) packer.addState('s', v);
+    packer.endSameKeys('s', start);
+    packer.add('other', 'z', 2);
+    const records: SnapshotRecord[] = [
+      { stepId: 'other', stateKey: 'y', ser: serializeValue(1) },
+      { stepId: 's', stateKey: 'a', ser: serializeValue(10) },
+      { stepId: 's', stateKey: 'bé', ser: null },
+      { stepId: 's', stateKey: '', ser: serializeValue('thirty') },
+      { stepId: 'other', stateKey: 'z', ser: serializeValue(2) },
+    ];
+    expect(plain(packer.view())).toEqual(plain(packSnapshots(records).packed));
+    // A run with another number of states than keys is a bug of the caller.
+    packer.clear();
+    const again = packer.length;
+    packer.addState('s', 1);
+    expect(() => packer.endSameKeys('s', again)).toThrow(/1 snapshots for 3 remembered keys/);
+    // Released for the next run: the keys are forgotten.
+    packer.release();
+    expect(SnapshotPacker.acquire().sameKeysAs('s')).toBe(false);
+  });
+});

@@ -1,4 +1,4 @@
-import { StepError, stepErrorFrom } from '../errors.js';
+import { StepError, WeirError, stepErrorFrom } from '../errors.js';
 import type { RunContext, TimerStep } from '../runtime/context.js';
 import { ChangedSet } from '../runtime/ChangedSet.js';
 import type { ResumeIndex } from '../runtime/ResumeIndex.js';
@@ -177,6 +177,21 @@ export function statefulBatchOf<V, W, S>(
   };
 }
 
+/**
+ * The stateful step of the process's last finished run, emptied (see {@link StatefulStep.retire}).
+ * The engine keeps what it learnt of a class's objects (their hidden class, which of their fields
+ * change) only while one of them is alive. Without one, each run of a process started afresh: in
+ * the middle of the run it threw away the optimised code of the step's per-item path, and compiled
+ * it again. With 100,000 keys, keeping it made runs with recovery some 14% faster, and runs without
+ * some 6%.
+ */
+let retired: object | undefined;
+
+/** What a retired step has instead of its builder. */
+const noBuilder = (): never => {
+  throw new WeirError('weir internal: a stateful step was used after its run');
+};
+
 class StatefulStep<V, W, S> implements TimerStep {
   private readonly entries = new Map<string, Entry<V, W, S>>();
   /** The keys changed in the open epoch (with recovery on), to snapshot at its close. */
@@ -191,7 +206,7 @@ class StatefulStep<V, W, S> implements TimerStep {
   private hasTimers = false;
   private readonly env: StatefulEnv;
   /** With a lazy resume: the stored states not yet taken. */
-  private readonly resume: ResumeIndex<S> | undefined;
+  private resume: ResumeIndex<S> | undefined;
   /** Whether snapshots are kept (the run has recovery). */
   private readonly recovering: boolean;
   /**
@@ -205,16 +220,17 @@ class StatefulStep<V, W, S> implements TimerStep {
 
   constructor(
     private readonly id: string,
-    private readonly builder: (resumeState: S | undefined, env: StatefulEnv) => StatefulBatchLogic<V, W, S>,
+    private builder: (resumeState: S | undefined, env: StatefulEnv) => StatefulBatchLogic<V, W, S>,
     private readonly ctx: RunContext,
     portIndex: number,
     private readonly lazy: boolean,
-    private readonly entryOf: ((key: string, resumeState: S | undefined) => Entry<V, W, S>) | undefined,
+    private entryOf: ((key: string, resumeState: S | undefined) => Entry<V, W, S>) | undefined,
   ) {
     this.env = { now: ctx.now };
     this.recovering = ctx.recovering;
     this.port = ctx.port<[string, W]>(portIndex);
     ctx.timerSteps.push(this);
+    ctx.onRelease(() => this.retire());
     if (lazy) {
       this.resume = ctx.resumeIndex<S>(id);
       return;
@@ -490,5 +506,21 @@ class StatefulStep<V, W, S> implements TimerStep {
   private drop(entry: Entry<V, W, S>): void {
     this.entries.delete(entry.key);
     this.sameKeys = false;
+  }
+
+  /**
+   * The run is over: lets go of every key, of what is left to resume and of the user's functions,
+   * and stays as the process's {@link retired} step until the next run's replaces it.
+   */
+  private retire(): void {
+    this.entries.clear();
+    this.changed.clear();
+    this.inBatch.length = 0;
+    this.found.length = 0;
+    this.outItems = [];
+    this.resume = undefined;
+    this.builder = noBuilder;
+    this.entryOf = undefined;
+    retired = this;
   }
 }

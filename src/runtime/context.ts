@@ -69,6 +69,7 @@ export class RunContext {
   readonly snaps: SnapshotPacker;
   /** Items read from sources so far in this run. */
   itemsIn = 0;
+  private readonly releasers: (() => void)[] = [];
 
   constructor(
     portCount: number,
@@ -127,9 +128,25 @@ export class RunContext {
     this.snaps.markFull(stepId);
   }
 
-  /** Ends the run's use of its snapshot buffers, which the next run may then take over. */
+  /** Calls `fn` at the end of the run, from {@link RunContext.release}. */
+  onRelease(fn: () => void): void {
+    this.releasers.push(fn);
+  }
+
+  /**
+   * Ends the run: the steps let go of what they hold, the run's snapshot buffers go to the next run,
+   * and the context drops its ports' listeners, its runners and what was left to resume. Whatever
+   * still points at the context after the run then holds nothing of it.
+   */
   release(): void {
+    for (const fn of this.releasers) fn();
+    this.releasers.length = 0;
     this.snaps.release();
+    for (const p of this.ports) p.clear();
+    this.inputs.length = 0;
+    this.sinks.length = 0;
+    this.timerSteps.length = 0;
+    this.resume.clear();
   }
 
   /** Records the state of `key` at the closing epoch; `undefined` records a tombstone. */

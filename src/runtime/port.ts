@@ -19,6 +19,11 @@ export class Port<T> {
     };
   }
 
+  /** Removes every listener, at the end of a run. */
+  clear(): void {
+    this.listeners = [];
+  }
+
   emit(message: Message<T>): void {
     const ls = this.listeners;
     for (let i = 0; i < ls.length; i++) ls[i]!(message);

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Dataflow, StepError, runMain } from 'weir';
 import * as op from 'weir/operators';
@@ -343,6 +345,35 @@ describe('statefulBatch: snapshots and resume', () => {
     await runMain(build(), { epochInterval: 0, recovery });
     // k7 came back as a new key.
     expect(stored()).toEqual(expected(5, withNew));
+  });
+
+  it('holds none of its keys once the run is over: their states can be collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const states: WeakRef<object>[] = [];
+    const build = () => {
+      const flow = new Dataflow('f');
+      flow.pipe(
+        op.input('inp', new TestingSource<[string, number]>([['a', 1], ['b', 2], ['a', 3]])),
+        op.statefulMap('s', (acc: { n: number } | undefined, x: number) => {
+          const next = { n: (acc?.n ?? 0) + x };
+          states.push(new WeakRef(next));
+          return [next, next.n];
+        }),
+        op.output('out', new TestingSink<unknown>([])),
+      );
+      return flow;
+    };
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    for (const recovery of [undefined, new RecoveryConfig(dir)]) {
+      states.length = 0;
+      await runMain(build(), { epochInterval: 0, recovery });
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      gc();
+      expect(states.length).toBe(3);
+      expect(states.filter((s) => s.deref() !== undefined)).toEqual([]);
+    }
   });
 
   it('the builder gets the stored state after a resume; a discarded key starts afresh', async () => {

@@ -59,9 +59,20 @@ export function initDbDir(dbDir: string, count: number): void {
   for (let i = 0; i < count; i++) createPartition(join(dbDir, `part-${i}.sqlite3`), i, count);
 }
 
+/**
+ * The page size of new partition files. A segment is a few large BLOBs, so larger pages than
+ * SQLite's 4 KiB mean fewer pages to write, log and copy back: with 100,000 keys an epoch's commit
+ * and the close that copies it into the file took 3–7 and 5–8 ms with 4 KiB pages, 2–4 and 3–4 ms
+ * with these. A commit of a few keys writes a few pages, some 100 KiB to the log.
+ * @internal
+ */
+export const PAGE_SIZE = 32768;
+
 function createPartition(path: string, partIndex: number, partCount: number): void {
   const db = new Database(path);
   try {
+    // Before anything is written: a file keeps the page size it is made with.
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     configureConnection(db);
     migrate(db);
     db.transaction(() => {

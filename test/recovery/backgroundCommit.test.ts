@@ -278,9 +278,10 @@ describe('the background writer thread', () => {
       store.beginExecution();
       return { dir, store };
     };
-    // As SQLite does by default: the commit that takes the WAL past 1000 pages copies it into the file.
+    // As SQLite does by default: the commit that takes the WAL past 1000 pages (32 MiB with the
+    // store's 32 KiB pages) copies it into the file.
     const inline = open();
-    const inlineSizes = commitAll(inline.store, inline.dir, 3);
+    const inlineSizes = commitAll(inline.store, inline.dir, 20);
     inline.store.close();
     expect(Math.max(...inlineSizes)).toBeGreaterThan(2 << 20);
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { initDbDir, RecoveryDirectoryError, RecoveryError, RecoveryStore } from 'weir/recovery';
 import { partFiles, tempDir, withDb } from './support.js';
 import { SCHEMA_VERSION } from '../../src/recovery/schema.js';
+import { PAGE_SIZE } from '../../src/recovery/initDbDir.js';
 
 describe('initDbDir', () => {
   it('creates the directory and one file per partition, each naming itself', () => {
@@ -19,6 +20,7 @@ describe('initDbDir', () => {
         expect(db.prepare('SELECT part_index, part_count FROM parts').raw().all()).toEqual([[i, 3]]);
         expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
         expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+        expect(db.pragma('page_size', { simple: true })).toBe(PAGE_SIZE);
       });
     }
     const store = RecoveryStore.open(dir);

@@ -96,10 +96,14 @@ export class SnapshotPacker {
 
   /**
    * Adds the state of the next key of a run begun with {@link SnapshotPacker.sameKeysAs}: as
-   * {@link SnapshotPacker.add}, with the key written by {@link SnapshotPacker.endSameKeys}.
+   * {@link SnapshotPacker.add}, with the key, and the step, written by {@link SnapshotPacker.endSameKeys}.
    */
-  addState(stepId: string, state: unknown): void {
-    this.record(stepId, 0, this.putValue(state));
+  addState(state: unknown): void {
+    const len = this.putValue(state);
+    const i = this.count;
+    if (i === this.lens.length) this.growRecords();
+    this.lens[i] = len;
+    this.count = i + 1;
   }
 
   /**
@@ -122,6 +126,8 @@ export class SnapshotPacker {
       throw new Error(`weir internal: step '${stepId}' added ${this.count - from} snapshots for ${run?.lens.length ?? 0} remembered keys`);
     }
     this.keyLens.set(run.lens, from);
+    this.openRun(stepId);
+    this.runs[this.runs.length - 1]! += run.lens.length;
     const start = this.keysUsed;
     if (this.keyBytes.length - start < run.bytes.length) this.keyBytes = grown(this.keyBytes, start, run.bytes.length);
     this.keyBytes.set(run.bytes, start);
@@ -199,16 +205,20 @@ export class SnapshotPacker {
   private record(stepId: string, keyLen: number, len: number): void {
     const i = this.count;
     if (i === this.lens.length) this.growRecords();
-    if (stepId !== this.step) {
-      this.step = stepId;
-      this.stepIds.push(stepId);
-      this.runs.push(0);
-      this.fulls.push(0);
-    }
+    this.openRun(stepId);
     this.runs[this.runs.length - 1]!++;
     this.keyLens[i] = keyLen;
     this.lens[i] = len;
     this.count = i + 1;
+  }
+
+  /** Makes `stepId` the step of the last run of records, starting a run unless it is already. */
+  private openRun(stepId: string): void {
+    if (stepId === this.step) return;
+    this.step = stepId;
+    this.stepIds.push(stepId);
+    this.runs.push(0);
+    this.fulls.push(0);
   }
 
   /**

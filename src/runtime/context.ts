@@ -164,7 +164,7 @@ export class RunContext {
    */
   snapshotState(stepId: string, key: string, state: unknown): void {
     try {
-      this.snaps.addState(stepId, state);
+      this.snaps.addState(state);
     } catch (err) {
       throw unserializable(stepId, key, state, err);
     }

@@ -131,7 +131,7 @@ describe('SnapshotPacker', () => {
     packer.add('other', 'y', 1);
     expect(packer.sameKeysAs('s')).toBe(true);
     const start = packer.length;
-    for (const v of [10, undefined, 'thirty']) packer.addState('s', v);
+    for (const v of [10, undefined, 'thirty']) packer.addState(v);
     packer.endSameKeys('s', start);
     packer.add('other', 'z', 2);
     const records: SnapshotRecord[] = [
@@ -145,7 +145,7 @@ describe('SnapshotPacker', () => {
     // A run with another number of states than keys is a bug of the caller.
     packer.clear();
     const again = packer.length;
-    packer.addState('s', 1);
+    packer.addState(1);
     expect(() => packer.endSameKeys('s', again)).toThrow(/1 snapshots for 3 remembered keys/);
     // Released for the next run: the keys are forgotten.
     packer.release();

@@ -471,34 +471,24 @@ class StatefulStep<V, W, S> implements TimerStep {
 
   /** {@link StatefulStep.snapshotKey}, in a run whose keys the packer writes. */
   private snapshotState(entry: Entry<V, W, S>): void {
-    if (entry.logic === undefined) {
-      this.ctx.snapshotState(this.id, entry.key, undefined);
-      this.drop(entry);
-      return;
-    }
-    let state: S;
-    try {
-      state = entry.logic.snapshot();
-    } catch (err) {
-      throw stepErrorFrom(this.id, 'snapshot', err, entry.key);
-    }
-    this.ctx.snapshotState(this.id, entry.key, state);
+    this.ctx.snapshotState(this.id, entry.key, this.stateOf(entry));
+    if (entry.logic === undefined) this.drop(entry);
   }
 
   /** Snapshots a changed key: its state, or a tombstone when it was discarded, and then it is dropped. */
   private snapshotKey(entry: Entry<V, W, S>): void {
-    if (entry.logic === undefined) {
-      this.ctx.snapshot(this.id, entry.key, undefined);
-      this.drop(entry);
-      return;
-    }
-    let state: S;
+    this.ctx.snapshot(this.id, entry.key, this.stateOf(entry));
+    if (entry.logic === undefined) this.drop(entry);
+  }
+
+  /** What a changed key's snapshot records: its logic's state, or `undefined` (a tombstone) when it was discarded. */
+  private stateOf(entry: Entry<V, W, S>): S | undefined {
+    if (entry.logic === undefined) return undefined;
     try {
-      state = entry.logic.snapshot();
+      return entry.logic.snapshot();
     } catch (err) {
       throw stepErrorFrom(this.id, 'snapshot', err, entry.key);
     }
-    this.ctx.snapshot(this.id, entry.key, state);
   }
 
   /** Forgets a discarded key, once its tombstone is recorded. */

@@ -9,12 +9,16 @@
 import type { PackedSnapshots } from './packSnapshots.js';
 import { encodeFast, FAST_MAX, type Serde, v8Serde } from './serde.js';
 
-/** Buffers grown past these sizes by a large epoch are given back when it is taken. */
+/**
+ * Buffers grown past these sizes by a large epoch are given back when it is taken: 16 MiB of bytes,
+ * and records whose two length arrays take as much. Below them an epoch's buffers serve the next
+ * epoch as they are.
+ */
 const KEEP_BYTES = 16 << 20;
-const KEEP_RECORDS = 1 << 16;
-/** What a packer kept between runs holds on to at most. */
+const KEEP_RECORDS = 1 << 21;
+/** What a packer kept between runs holds on to at most: 1 MiB a buffer. */
 const SPARE_BYTES = 1 << 20;
-const SPARE_RECORDS = 1 << 14;
+const SPARE_RECORDS = 1 << 17;
 
 const utf8 = new TextEncoder();
 

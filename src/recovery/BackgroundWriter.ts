@@ -110,6 +110,8 @@ export class BackgroundWriter {
   private what = '';
   /** The store the next commit opens; cleared once sent. */
   private handoff: StoreHandoff | undefined;
+  /** Whether the last commit was sent, which closes the store on the writer's side too. */
+  private closing = false;
 
   private constructor(
     private readonly thread: WriterThread,
@@ -139,12 +141,14 @@ export class BackgroundWriter {
   /**
    * Starts committing one epoch, packed by `packSnapshots` or a `SnapshotPacker` (`transfer` lists
    * its buffers, which move to the writer). The writer must be idle: await {@link BackgroundWriter.settled}
-   * first. The first commit also opens the store. `merge` as for `RecoveryStore.commitPacked`.
+   * first. The first commit also opens the store. `merge` as for `RecoveryStore.commitPacked`. The
+   * `last` commit of a run also closes the store, in the same request (see {@link BackgroundWriter.close}).
    */
-  commit(epoch: number, packed: PackedSnapshots, transfer: ArrayBuffer[], gcEpoch: number, merge = true): void {
+  commit(epoch: number, packed: PackedSnapshots, transfer: ArrayBuffer[], gcEpoch: number, merge = true, last = false): void {
     const handoff = this.handoff;
     this.handoff = undefined;
-    this.send({ kind: 'commit', epoch, gcEpoch, merge, packed, handoff }, transfer, `commit epoch ${epoch}`);
+    this.closing ||= last;
+    this.send({ kind: 'commit', epoch, gcEpoch, merge, packed, handoff, close: last }, transfer, `commit epoch ${epoch}`);
   }
 
   /** Resolves once the writer has answered the request in hand, if any, leaving the answer unread. */
@@ -181,7 +185,8 @@ export class BackgroundWriter {
 
   /**
    * Lets the writer finish the request in hand, collects what the last commit left and closes the
-   * files. The thread then waits for the next run, or ends when another thread already waits.
+   * files; after a `last` commit, which did that already, only waits for it. The thread then waits
+   * for the next run, or ends when another thread already waits.
    * Errors of the request in hand are thrown; errors of the final collection are left to the next
    * run, as with the store's own `close()`.
    */
@@ -190,8 +195,8 @@ export class BackgroundWriter {
     try {
       await this.settled(true);
     } finally {
-      let reusable = false;
-      if (!thread.exited) {
+      let reusable = this.closing && !thread.exited;
+      if (!thread.exited && !this.closing) {
         this.send({ kind: 'close' }, [], 'close');
         reusable = await this.settled(true).then(
           () => true,

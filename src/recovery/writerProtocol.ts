@@ -21,6 +21,8 @@ export type WriterRequest =
       packed: PackedSnapshots;
       /** Set on a run's first commit: the store to open, in place of any earlier run's. */
       handoff: StoreHandoff | undefined;
+      /** The run's last commit: close the store after it, whether it succeeded or not, as `close` does. */
+      close: boolean;
     }
   | { kind: 'close' };
 

@@ -49,14 +49,28 @@ function close(): void {
   done?.close();
 }
 
+/** {@link close}, for the last commit of a run, whose answer is the commit's. */
+function closeQuietly(): void {
+  try {
+    close();
+  } catch {
+    // Nothing is lost: the commit is in or failed on its own, and the next run collects what the
+    // close did not.
+  }
+}
+
 parentPort!.on('message', (m: WriterRequest) => {
   try {
     if (m.kind === 'commit') commit(m);
     else close();
   } catch (err) {
+    if (m.kind === 'commit' && m.close) closeQuietly();
     reply({ ok: false, error: describeError(err) });
     return;
   }
+  // The last commit of a run closes the store before answering: one request for both, so the run
+  // waits for one wake-up of this thread, not two.
+  if (m.kind === 'commit' && m.close) closeQuietly();
   reply({ ok: true });
   // Checkpoints wait until the run loop has its answer and goes on: a commit that comes next waits
   // for it, but the last commit of a run (which merges nothing) comes after none.

@@ -46,7 +46,7 @@ export class Committer {
         this.writer = BackgroundWriter.start(store.handOff());
       }
       const { packed, transfer } = snaps.copy();
-      this.writer.commit(epoch, packed, transfer, gcEpoch, !last);
+      this.writer.commit(epoch, packed, transfer, gcEpoch, !last, last);
       return false;
     } finally {
       snaps.clear();

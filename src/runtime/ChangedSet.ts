@@ -12,8 +12,6 @@ export interface Stamped {
 
 /** The fewest marked items a {@link ChangedSet} lists, whatever its `listLimit`. */
 const MIN_LISTED = 256;
-/** Rounds wrap here, to stay small integers. An item last marked 2^30 rounds ago then counts as marked: snapshotted once more. */
-const ROUNDS = 1 << 30;
 
 /**
  * A set of objects, marked one at a time as they change, and emptied at once. Marking stamps the
@@ -76,9 +74,13 @@ export class ChangedSet<T extends Stamped> {
     return this.list[i]!;
   }
 
-  /** Unmarks everything. */
+  /**
+   * Unmarks everything. Rounds never wrap around, so that an object stamped long ago never passes
+   * for marked (with epochs of 0 ms a run can count 2^30 of them in hours; past that the stamps are
+   * no longer small integers, only a little slower).
+   */
   clear(): void {
-    this.round = this.round + 1 === ROUNDS ? 0 : this.round + 1;
+    this.round++;
     this.list.length = 0;
     this.count = 0;
   }

@@ -47,4 +47,20 @@ describe('ChangedSet', () => {
     expect(set.listed).toBe(false);
     expect(set.size).toBe(257);
   });
+
+  it('never takes an object stamped in an old round for marked, however many rounds pass', () => {
+    const set = new ChangedSet<Item>();
+    const old = item('old');
+    set.mark(old);
+    // Past 2^30 rounds, where small integers end.
+    (set as unknown as { round: number }).round = 2 ** 30 - 2;
+    set.clear();
+    set.clear();
+    expect(set.has(old)).toBe(false);
+    const fresh = item('fresh');
+    set.mark(fresh);
+    set.mark(old);
+    expect(keysOf(set)).toEqual(['fresh', 'old']);
+    expect(set.has(old) && set.has(fresh)).toBe(true);
+  });
 });

@@ -60,18 +60,18 @@ function closeQuietly(): void {
 }
 
 parentPort!.on('message', (m: WriterRequest) => {
+  let failure: WriterReply | undefined;
   try {
     if (m.kind === 'commit') commit(m);
     else close();
   } catch (err) {
-    if (m.kind === 'commit' && m.close) closeQuietly();
-    reply({ ok: false, error: describeError(err) });
-    return;
+    failure = { ok: false, error: describeError(err) };
   }
-  // The last commit of a run closes the store before answering: one request for both, so the run
-  // waits for one wake-up of this thread, not two.
+  // The last commit of a run closes the store before answering, whether it succeeded or not: one
+  // request for both, so the run waits for one wake-up of this thread, not two.
   if (m.kind === 'commit' && m.close) closeQuietly();
-  reply({ ok: true });
+  reply(failure ?? { ok: true });
+  if (failure !== undefined) return;
   // Checkpoints wait until the run loop has its answer and goes on: a commit that comes next waits
   // for it, but the last commit of a run (which merges nothing) comes after none.
   if (m.kind === 'commit' && m.merge && store !== undefined) {

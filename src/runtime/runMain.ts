@@ -184,7 +184,7 @@ async function loop(ctx: RunContext, o: LoopOptions): Promise<RunResult> {
       // exactly-once Kafka sink would otherwise commit this epoch's transaction on its first write of
       // the next (a crash before the store's commit then replays output Kafka already shows), and
       // reuse the transactional id that the store's last committed epoch names.
-      if (o.sinksActOnCommit) await settle();
+      if (o.sinksActOnCommit) await settle(last);
     }
   };
   try {

@@ -8,6 +8,7 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { RecoveryError } from './errors.js';
 import type { PackedSnapshots } from './packSnapshots.js';
+import type { LentBuffers } from './SnapshotPacker.js';
 import type { StoreHandoff } from './store.js';
 import { BUSY, IDLE, type ErrorInfo, type WriterReply, type WriterRequest } from './writerProtocol.js';
 
@@ -140,7 +141,7 @@ export class BackgroundWriter {
 
   /**
    * Starts committing one epoch, packed by `packSnapshots` or a `SnapshotPacker` (`transfer` lists
-   * its buffers, which move to the writer). The writer must be idle: await {@link BackgroundWriter.settled}
+   * its buffers, which move to the writer; {@link BackgroundWriter.settled} gives them back). The writer must be idle: await {@link BackgroundWriter.settled}
    * first. The first commit also opens the store. `merge` as for `RecoveryStore.commitPacked`. The
    * `last` commit of a run also closes the store, in the same request (see {@link BackgroundWriter.close}).
    */
@@ -164,13 +165,14 @@ export class BackgroundWriter {
    * Waits until the writer has answered the request in hand, if any, and reads the answer.
    * @param block first wait without yielding to the event loop, for up to {@link BLOCK_MS}: for the
    *   end of a run (see {@link BackgroundWriter.close})
+   * @returns the buffers a commit's snapshots came in, which the writer gives back
    * @throws {RecoveryError} when that request failed
    */
-  async settled(block = false): Promise<void> {
+  async settled(block = false): Promise<LentBuffers | undefined> {
     if (block) this.waitHere(BLOCK_MS);
     await this.idle();
     const what = this.what;
-    if (what === '') return;
+    if (what === '') return undefined;
     this.what = '';
     const thread = this.thread;
     const reply = receiveMessageOnPort(thread.port)?.message as WriterReply | undefined;
@@ -181,6 +183,7 @@ export class BackgroundWriter {
       const code = failure.code ? ` [${failure.code}]` : '';
       throw new RecoveryError(`the recovery store failed to ${what}: ${failure.name}: ${failure.message}${code}`);
     }
+    return reply?.ok === true ? reply.lent : undefined;
   }
 
   /**

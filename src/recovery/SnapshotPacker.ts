@@ -27,7 +27,7 @@ let spare: SnapshotPacker | undefined;
 
 /**
  * The snapshots of the closing epoch, packed as they are added. {@link SnapshotPacker.view} hands
- * them to a commit on this thread; {@link SnapshotPacker.copy} to one on another thread.
+ * them to a commit on this thread; {@link SnapshotPacker.lend} to one on another thread.
  * @internal
  */
 export class SnapshotPacker {
@@ -47,6 +47,8 @@ export class SnapshotPacker {
   private step: string | undefined;
   /** Per step: the keys of its snapshots that {@link SnapshotPacker.rememberKeys} kept, as lengths and UTF-8 bytes. */
   private keyRuns = new Map<string, { lens: Uint32Array; bytes: Uint8Array }>();
+  /** Whether its buffers are lent (see {@link SnapshotPacker.lend}) and not yet taken back. */
+  private lent = false;
 
   constructor(serde: Serde = v8Serde) {
     this.serde = serde;
@@ -75,6 +77,7 @@ export class SnapshotPacker {
    */
   release(): void {
     this.clear();
+    this.lent = false;
     this.keyRuns.clear();
     if (this.bytes.length > SPARE_BYTES) this.bytes = new Uint8Array(SPARE_BYTES);
     if (this.keyBytes.length > SPARE_BYTES) this.keyBytes = new Uint8Array(SPARE_BYTES);
@@ -249,19 +252,36 @@ export class SnapshotPacker {
     };
   }
 
-  /** The snapshots held, copied into buffers of their own that can be transferred to another thread. */
-  copy(): { packed: PackedSnapshots; transfer: ArrayBuffer[] } {
-    const v = this.view();
-    const packed: PackedSnapshots = {
-      stepIds: v.stepIds,
-      runs: v.runs,
-      fulls: v.fulls,
-      keyLens: v.keyLens.slice(),
-      keyBytes: v.keyBytes.slice(),
-      lens: v.lens.slice(),
-      bytes: v.bytes.slice(),
-    };
+  /**
+   * The snapshots held, in this packer's own buffers, which can then move to another thread without
+   * a copy. The packer is left holding no snapshots and small new buffers; {@link SnapshotPacker.takeBack}
+   * gives it the lent ones again once the other thread is done with them. With 100,000 keys, copying
+   * instead cost the main thread some 1.5 MB of copies and allocations an epoch.
+   */
+  lend(): { packed: PackedSnapshots; transfer: ArrayBuffer[] } {
+    const packed = this.view();
+    this.keyLens = new Uint32Array(256);
+    this.lens = new Int32Array(256);
+    this.keyBytes = new Uint8Array(4096);
+    this.bytes = new Uint8Array(4096);
+    this.clear();
+    this.lent = true;
     return { packed, transfer: buffersOf(packed) };
+  }
+
+  /**
+   * Takes back the buffers of snapshots it lent (see {@link SnapshotPacker.lend}), as the other
+   * thread returns them. Does nothing when snapshots were added since, or when it lent none.
+   */
+  takeBack(lent: LentBuffers): void {
+    if (!this.lent || this.count !== 0 || this.used !== 0 || this.keysUsed !== 0) return;
+    this.lent = false;
+    if (lent.bytes.byteLength > KEEP_BYTES || lent.keyBytes.byteLength > KEEP_BYTES || lent.lens.byteLength > 4 * KEEP_RECORDS) return;
+    if (lent.lens.byteLength !== lent.keyLens.byteLength) return;
+    this.keyLens = new Uint32Array(lent.keyLens);
+    this.lens = new Int32Array(lent.lens);
+    this.keyBytes = new Uint8Array(lent.keyBytes);
+    this.bytes = new Uint8Array(lent.bytes);
   }
 
   /** Drops every snapshot held. */
@@ -301,6 +321,29 @@ function grown(buf: Uint8Array, used: number, need: number): Uint8Array<ArrayBuf
   const out = new Uint8Array(Math.max(2 * buf.length, used + need));
   out.set(buf.subarray(0, used));
   return out;
+}
+
+/**
+ * The buffers a packer lent with its snapshots (see {@link SnapshotPacker.lend}), as the thread that
+ * wrote them returns them: whole, whatever part of them the snapshots used.
+ * @internal
+ */
+export interface LentBuffers {
+  readonly keyLens: ArrayBuffer;
+  readonly lens: ArrayBuffer;
+  readonly keyBytes: ArrayBuffer;
+  readonly bytes: ArrayBuffer;
+}
+
+/** The buffers of snapshots a packer lent, to send back to it. @internal */
+export function lentBuffersOf(p: PackedSnapshots): { lent: LentBuffers; transfer: ArrayBuffer[] } {
+  const lent: LentBuffers = {
+    keyLens: p.keyLens.buffer as ArrayBuffer,
+    lens: p.lens.buffer as ArrayBuffer,
+    keyBytes: p.keyBytes.buffer as ArrayBuffer,
+    bytes: p.bytes.buffer as ArrayBuffer,
+  };
+  return { lent, transfer: [lent.keyLens, lent.lens, lent.keyBytes, lent.bytes] };
 }
 
 /** The buffers of packed snapshots, to transfer to another thread with them. @internal */

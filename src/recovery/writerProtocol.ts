@@ -5,6 +5,7 @@
  * @module
  */
 import type { PackedSnapshots } from './packSnapshots.js';
+import type { LentBuffers } from './SnapshotPacker.js';
 import type { StoreHandoff } from './store.js';
 
 /** The shared flag's values: the writer has answered, or has work in hand. */
@@ -33,8 +34,11 @@ export interface ErrorInfo {
   code?: string;
 }
 
-/** The writer's answer to each request, and to its start. */
-export type WriterReply = { ok: true } | { ok: false; error: ErrorInfo };
+/**
+ * The writer's answer to each request. A commit's answer gives back the buffers its snapshots came
+ * in, for the run loop's next epoch.
+ */
+export type WriterReply = { ok: true; lent?: LentBuffers } | { ok: false; error: ErrorInfo };
 
 export function describeError(err: unknown): ErrorInfo {
   const e = err as { name?: unknown; message?: unknown; code?: unknown };

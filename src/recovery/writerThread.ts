@@ -8,14 +8,15 @@
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { PackedSnapshots } from './packSnapshots.js';
+import { lentBuffersOf } from './SnapshotPacker.js';
 import { RecoveryStore, type StoreHandoff } from './store.js';
 import { type WriterReply, type WriterRequest, IDLE, describeError } from './writerProtocol.js';
 
 const { flag, port } = workerData as { flag: Int32Array; port: MessagePort };
 
 /** Posts the reply, then marks the writer idle: the main thread reads the reply once it sees that. */
-function reply(m: WriterReply): void {
-  port.postMessage(m);
+function reply(m: WriterReply, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(m, transfer);
   Atomics.store(flag, 0, IDLE);
   Atomics.notify(flag, 0);
 }
@@ -70,7 +71,12 @@ parentPort!.on('message', (m: WriterRequest) => {
   // The last commit of a run closes the store before answering, whether it succeeded or not: one
   // request for both, so the run waits for one wake-up of this thread, not two.
   if (m.kind === 'commit' && m.close) closeQuietly();
-  reply(failure ?? { ok: true });
+  if (failure !== undefined) reply(failure);
+  else if (m.kind === 'commit') {
+    // The store has copied the snapshots: their buffers go back to the run loop's packer.
+    const { lent, transfer } = lentBuffersOf(m.packed as PackedSnapshots);
+    reply({ ok: true, lent }, transfer);
+  } else reply({ ok: true });
   if (failure !== undefined) return;
   // Checkpoints wait until the run loop has its answer and goes on: a commit that comes next waits
   // for it, but the last commit of a run (which merges nothing) comes after none.

@@ -13,6 +13,8 @@ export class Committer {
   private writer: BackgroundWriter | undefined;
   /** The store that handed its commits to the writer: closed once the writer has the files open too. */
   private handedOff: RecoveryStore | undefined;
+  /** The packer whose buffers the commit in flight holds, to give them back to. */
+  private lender: SnapshotPacker | undefined;
 
   constructor(
     private store: RecoveryStore | undefined,
@@ -45,7 +47,8 @@ export class Committer {
         this.handedOff = store;
         this.writer = BackgroundWriter.start(store.handOff());
       }
-      const { packed, transfer } = snaps.copy();
+      const { packed, transfer } = snaps.lend();
+      this.lender = snaps;
       this.writer.commit(epoch, packed, transfer, gcEpoch, !last, last);
       return false;
     } finally {
@@ -64,7 +67,8 @@ export class Committer {
    */
   async settled(block = false): Promise<void> {
     try {
-      await this.writer?.settled(block);
+      const lent = await this.writer?.settled(block);
+      if (lent !== undefined) this.lender?.takeBack(lent);
     } finally {
       this.closeHandedOff();
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { packSnapshots } from '../../src/recovery/packSnapshots.js';
 import { encodeFast, FAST_MAX, serializeValue, v8Serde, type Serde } from '../../src/recovery/serde.js';
-import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
+import { lentBuffersOf, SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
 import type { SnapshotRecord } from '../../src/recovery/store.js';
 
 const VALUES: unknown[] = [
@@ -56,16 +56,41 @@ describe('SnapshotPacker', () => {
       fill(p);
       expect(p.length).toBe(VALUES.length + 1);
       expect(plain(p.view())).toEqual(plain(packSnapshots(records()).packed));
-      const { packed, transfer } = p.copy();
-      expect(plain(packed)).toEqual(plain(packSnapshots(records()).packed));
-      // The copy owns its buffers: moving them leaves the packer's own intact.
-      structuredClone(packed, { transfer });
-      expect(packed.bytes.byteLength).toBe(0);
-      expect(plain(p.view())).toEqual(plain(packSnapshots(records()).packed));
       p.clear();
       expect(p.length).toBe(0);
       expect(plain(p.view()).bytes).toEqual([]);
     }
+  });
+
+  it('lends its buffers with its snapshots, and takes them back only while it holds none', () => {
+    const p = new SnapshotPacker(v8Serde);
+    fill(p);
+    const capacity = p.view().bytes.buffer.byteLength;
+    const { packed, transfer } = p.lend();
+    expect(p.length).toBe(0);
+    // What the writer thread gets, and gives back, without a copy.
+    const there = structuredClone(packed, { transfer });
+    expect(plain(there)).toEqual(plain(packSnapshots(records()).packed));
+    const { lent, transfer: back } = lentBuffersOf(there);
+    const returned = structuredClone(lent, { transfer: back });
+    expect(there.bytes.byteLength).toBe(0);
+    p.takeBack(returned);
+    expect(p.view().bytes.buffer).toBe(returned.bytes);
+    expect(p.view().bytes.buffer.byteLength).toBe(capacity);
+    fill(p);
+    expect(plain(p.view())).toEqual(plain(packSnapshots(records()).packed));
+    expect(p.view().bytes.buffer).toBe(returned.bytes);
+
+    // Snapshots added before the buffers come back keep the packer's new buffers; so does a packer that lent none.
+    const again = p.lend();
+    p.add('f.a', 'early', 1);
+    const late = structuredClone(lentBuffersOf(again.packed).lent);
+    p.takeBack(late);
+    expect(p.view().bytes.buffer).not.toBe(late.bytes);
+    expect(plain(p.view()).lens).toEqual([5]);
+    const fresh = new SnapshotPacker(v8Serde);
+    fresh.takeBack(late);
+    expect(fresh.view().bytes.buffer).not.toBe(late.bytes);
   });
 
   it('uses a custom serde for every state', () => {

@@ -11,6 +11,7 @@ import { TestingSink, TestingSource, type TestingMarker } from 'weir/testing';
 import { writerThreadsStarted } from '../../src/recovery/BackgroundWriter.js';
 import { packSnapshots } from '../../src/recovery/packSnapshots.js';
 import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
+import { Committer } from '../../src/runtime/Committer.js';
 import type { SnapshotRecord } from '../../src/recovery/store.js';
 import { partFiles, tempDir } from './support.js';
 
@@ -259,6 +260,35 @@ describe('the background writer thread', () => {
     expect(writerThreadsStarted()).toBe(first + 1);
     expect(await run(items('f', 50))).toEqual(new Map([['f', sum(50)]]));
     expect(writerThreadsStarted()).toBe(first + 1);
+  });
+
+  it("gives each commit's buffers back to the packer, which packs the next epoch into them", async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const store = RecoveryStore.open(dir);
+    store.beginExecution();
+    const committer = new Committer(store, 0);
+    const packer = new SnapshotPacker();
+    const sizes: number[] = [];
+    for (let epoch = 1; epoch <= 3; epoch++) {
+      for (let i = 0; i < 20_000; i++) packer.add('f.s', `key-${i}`, epoch * i);
+      const lent = packer.view().bytes.buffer;
+      sizes.push(lent.byteLength);
+      expect(committer.commit(epoch, packer, epoch, epoch === 3)).toBe(false);
+      // Lent to the writer, which has them now: the packer has small buffers of its own meanwhile.
+      expect(lent.byteLength).toBe(0);
+      expect(packer.view().bytes.buffer.byteLength).toBeLessThan(sizes[0]!);
+      await committer.settled(epoch === 3);
+      expect(packer.view().bytes.buffer.byteLength).toBe(sizes[0]);
+    }
+    // Each epoch filled the buffers the one before it lent, without growing new ones.
+    expect(sizes).toEqual([sizes[0], sizes[0], sizes[0]]);
+    await committer.close();
+    const again = RecoveryStore.open(dir);
+    const states = again.loadSnapshots().get('f.s')!;
+    again.close();
+    expect(states.size).toBe(20_000);
+    expect(v8Serde.deserialize(states.get('key-777')!)).toBe(3 * 777);
   });
 
   it('checkpoints after it has answered, so that its commits (the last one of a run too) only write the WAL', () => {

@@ -23,6 +23,12 @@ export interface PartitionProgress {
   readonly commitEpoch: number;
 }
 
+/** An execution's start, for the first commit to write when it was not written before. */
+export interface ExecutionStart {
+  readonly workerCount: number;
+  readonly resumeEpoch: number;
+}
+
 type LoadRow = [stepId: string, full: number, keyLens: Buffer, keyBytes: Buffer, lens: Buffer, bytes: Buffer];
 
 /** A validated partition file, ready for the store's reads and writes. */
@@ -35,7 +41,15 @@ export class Partition {
   private readonly minFront: Database.Statement;
   private readonly loadStmt: Database.Statement;
   private readonly begin: (exNum: number, workerCount: number, resumeEpoch: number) => void;
-  private readonly write: (exNum: number, worker: number, epoch: number, segs: readonly Segment[], gcEpoch: number, merge: boolean) => void;
+  private readonly write: (
+    exNum: number,
+    worker: number,
+    epoch: number,
+    segs: readonly Segment[],
+    gcEpoch: number,
+    merge: boolean,
+    start?: ExecutionStart,
+  ) => void;
 
   constructor(opened: OpenedPartition) {
     const db = opened.db;
@@ -67,13 +81,15 @@ export class Partition {
     const setFront = db.prepare(
       'INSERT OR REPLACE INTO fronts (ex_num, worker_index, worker_frontier) VALUES (?, ?, ?)',
     );
-    this.begin = db.transaction((exNum: number, workerCount: number, resumeEpoch: number) => {
+    const begin = (exNum: number, workerCount: number, resumeEpoch: number) => {
       insertEx.run(exNum, workerCount, resumeEpoch);
       for (let w = 0; w < workerCount; w++) setFront.run(exNum, w, resumeEpoch);
       gc.dropFrom(resumeEpoch);
-    });
+    };
+    this.begin = db.transaction(begin);
     this.write = db.transaction(
-      (exNum: number, worker: number, epoch: number, segs: readonly Segment[], gcEpoch: number, merge: boolean) => {
+      (exNum: number, worker: number, epoch: number, segs: readonly Segment[], gcEpoch: number, merge: boolean, start?: ExecutionStart) => {
+        if (start !== undefined) begin(exNum, start.workerCount, start.resumeEpoch);
         for (let i = 0; i < segs.length; i++) if (segs[i]!.lens.length > 0) insert(epoch, segs[i]!);
         setFront.run(exNum, worker, epoch + 1);
         gc.collectPending(gcEpoch, merge);
@@ -106,12 +122,13 @@ export class Partition {
   /**
    * Writes one epoch's segments and the worker's new frontier, and collects up to `gcEpoch`, in
    * one transaction. `gcEpoch` must be safe to collect once this transaction commits. With
-   * `merge`, segments are also merged where that pays (see {@link PartitionGc}).
+   * `merge`, segments are also merged where that pays (see {@link PartitionGc}). With `start`, the
+   * same transaction first records the execution, as {@link Partition.beginExecution} does.
    */
-  commit(exNum: number, worker: number, epoch: number, segs: readonly Segment[], gcEpoch: number, merge: boolean): void {
+  commit(exNum: number, worker: number, epoch: number, segs: readonly Segment[], gcEpoch: number, merge: boolean, start?: ExecutionStart): void {
     const watermark = this.gc.commitEpoch;
     try {
-      this.write(exNum, worker, epoch, segs, gcEpoch, merge);
+      this.write(exNum, worker, epoch, segs, gcEpoch, merge, start);
     } catch (err) {
       this.gc.rollback(watermark);
       throw err;

@@ -49,6 +49,8 @@ export interface StoreHandoff {
   readonly fronts: readonly number[];
   readonly deferredGc: number;
   readonly durable: boolean;
+  /** Per partition: whether the execution's start is still to be written (see `beginExecutionLater`). */
+  readonly unbegun: readonly boolean[];
 }
 
 /**
@@ -85,6 +87,8 @@ export class RecoveryStore {
   /** A GC epoch that became safe once every partition committed; collected by the next commit or by close(). */
   private deferredGc = 0;
   private exNum = 0;
+  /** Per partition: whether the execution's start is still to be written, by its first commit. */
+  private readonly unbegun: boolean[];
   private closed = false;
   private handedOff = false;
   private durable = false;
@@ -102,6 +106,7 @@ export class RecoveryStore {
     this.resumeEpoch = resumeEpoch;
     this.maxExNum = maxExNum;
     this.fronts = new Array<number>(workerCount).fill(resumeEpoch);
+    this.unbegun = parts.map(() => false);
   }
 
   /**
@@ -140,12 +145,32 @@ export class RecoveryStore {
    * @returns the new execution number
    */
   beginExecution(): number {
+    const exNum = this.beginExecutionLater();
+    for (let i = 0; i < this.parts.length; i++) this.beginIn(i);
+    return exNum;
+  }
+
+  /**
+   * {@link RecoveryStore.beginExecution}, written by each partition's first commit, in the same
+   * transaction, rather than now: until then the store is as the last execution left it, which a
+   * resume reads the same way (the execution number is taken again, and the same snapshots are
+   * dropped). A run that begins a store this way writes nothing to it before its first commit,
+   * which then runs on the writer thread when commits run there.
+   * @internal
+   */
+  beginExecutionLater(): number {
     this.assertOpen();
     if (this.exNum !== 0) throw new RecoveryError('RecoveryStore.beginExecution: already called for this store');
-    const exNum = this.maxExNum + 1;
-    for (const p of this.parts) p.beginExecution(exNum, this.workerCount, this.resumeEpoch);
-    this.exNum = exNum;
-    return exNum;
+    this.exNum = this.maxExNum + 1;
+    this.unbegun.fill(true);
+    return this.exNum;
+  }
+
+  /** Writes the execution's start to partition `i` if it is not there yet. */
+  private beginIn(i: number): void {
+    if (!this.unbegun[i]) return;
+    this.parts[i]!.beginExecution(this.exNum, this.workerCount, this.resumeEpoch);
+    this.unbegun[i] = false;
   }
 
   /**
@@ -246,7 +271,11 @@ export class RecoveryStore {
     const safe = (this.partCount === 1 ? after : before) - 1;
     const gc = Math.max(Math.min(gcEpoch, safe), this.deferredGc);
     const routed = this.route(Array.isArray(snaps) ? packSnapshots(snaps).packed : (snaps as PackedSnapshots));
-    for (let i = 0; i < this.parts.length; i++) this.parts[i]!.commit(this.exNum, workerIndex, epoch, routed[i]!, gc, merge);
+    for (let i = 0; i < this.parts.length; i++) {
+      const begin = this.unbegun[i] ? { workerCount: this.workerCount, resumeEpoch: this.resumeEpoch } : undefined;
+      this.parts[i]!.commit(this.exNum, workerIndex, epoch, routed[i]!, gc, merge, begin);
+      this.unbegun[i] = false;
+    }
     this.fronts[workerIndex] = epoch + 1;
     this.deferredGc = Math.max(this.deferredGc, Math.min(gcEpoch, after - 1));
   }
@@ -292,6 +321,7 @@ export class RecoveryStore {
       fronts: [...this.fronts],
       deferredGc: this.deferredGc,
       durable: this.durable,
+      unbegun: [...this.unbegun],
     };
   }
 
@@ -312,6 +342,7 @@ export class RecoveryStore {
     store.exNum = h.exNum;
     store.deferredGc = h.deferredGc;
     for (let w = 0; w < h.fronts.length; w++) store.fronts[w] = h.fronts[w]!;
+    for (let i = 0; i < h.unbegun.length && i < store.unbegun.length; i++) store.unbegun[i] = h.unbegun[i]!;
     if (h.durable) store.setDurable(true);
     return store;
   }

@@ -110,7 +110,7 @@ export async function runMain(flow: Dataflow, options: RunOptions = {}): Promise
   try {
     const firstEpoch = store ? store.resumeEpoch : 1;
     const resume = store ? store.loadSnapshots() : new Map<string, Map<string, Uint8Array>>();
-    store?.beginExecution();
+    store?.beginExecutionLater();
     const gcLag = recovery ? Math.ceil(recovery.backupInterval / Math.max(epochInterval, 1)) : 0;
     const ctx = new RunContext(flow._portCount, firstEpoch, store !== undefined, recovery?.serde ?? v8Serde, now, resume);
     flow._setRunning(ctx);

@@ -157,11 +157,11 @@ describe('commits on the background writer thread', () => {
 });
 
 describe('commits on the background writer thread, with a sink that acts on them', () => {
-  /** The store's frontier: one past the last committed epoch. */
+  /** The store's frontier: one past the last committed epoch; 1 before the first commit. */
   const frontier = (dir: string) => {
     const db = new Database(partFiles(dir)[0]!, { readonly: true });
     try {
-      return db.prepare('SELECT MAX(worker_frontier) FROM fronts').pluck().get() as number;
+      return (db.prepare('SELECT MAX(worker_frontier) FROM fronts').pluck().get() as number | null) ?? 1;
     } finally {
       db.close();
     }

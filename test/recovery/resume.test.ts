@@ -115,6 +115,74 @@ describe('resume epoch', () => {
     run4.close();
   });
 
+  it('begun later, records the execution with each partition\'s first commit, in its transaction', () => {
+    const { dir, store } = freshStore(2, 2);
+    for (let e = 1; e <= 3; e++) store.commitEpoch(e, [rec('s', 'a', e)], 0, 0);
+    store.commitEpoch(1, [rec('s', 'b', 1)], 0, 1);
+    store.close();
+    const exs = () => partFiles(dir).map((f) => withDb(f, (db) => db.prepare('SELECT ex_num FROM exs ORDER BY ex_num').pluck().all()));
+    const later = () =>
+      partFiles(dir).reduce((n, f) => n + withDb(f, (db) => db.prepare('SELECT COUNT(*) FROM snaps WHERE snap_epoch >= 2').pluck().get() as number), 0);
+
+    // A run that stops before its first commit leaves the store exactly as it was.
+    const idle = RecoveryStore.open(dir, { workerCount: 2 });
+    expect(idle.resumeEpoch).toBe(2);
+    expect(idle.beginExecutionLater()).toBe(2);
+    expect(exs()).toEqual([[1], [1]]);
+    expect(later()).toBe(2);
+    idle.close();
+    expect(exs()).toEqual([[1], [1]]);
+
+    // The next takes the same execution number; its first commit records it and drops what is past the resume epoch.
+    const run = RecoveryStore.open(dir, { workerCount: 2 });
+    expect(run.beginExecutionLater()).toBe(2);
+    run.commitEpoch(2, [rec('s', 'a', 20)], 0, 0);
+    expect(exs()).toEqual([[1, 2], [1, 2]]);
+    expect(later()).toBe(1);
+    for (const f of partFiles(dir)) {
+      withDb(f, (db) => expect(db.prepare('SELECT worker_index, worker_frontier FROM fronts WHERE ex_num = 2 ORDER BY worker_index').raw().all()).toEqual([[0, 3], [1, 2]]));
+    }
+    // Handed to another connection before the workers' first commits: that one records nothing twice.
+    const taker = RecoveryStore.adopt(run.handOff());
+    taker.commitEpoch(2, [rec('s', 'b', 20)], 0, 1);
+    taker.close();
+    run.close();
+    expect(exs()).toEqual([[1, 2], [1, 2]]);
+    const again = RecoveryStore.open(dir, { workerCount: 2 });
+    expect(again.resumeEpoch).toBe(3);
+    expect(decode(again.loadSnapshots())).toEqual({ s: { a: 20, b: 20 } });
+    again.close();
+  });
+
+  it('begun later, resumes consistently after a crash between the first partition commits', () => {
+    const { dir, store } = freshStore(3);
+    const ks = keys(30);
+    for (let e = 1; e <= 4; e++) store.commitEpoch(e, ks.map((k, i) => rec('s', k, e * 100 + i)), e);
+    store.close();
+    const before = tempDir();
+    for (let i = 0; i < 3; i++) copyPartition(join(dir, `part-${i}.sqlite3`), join(before, `part-${i}.sqlite3`));
+
+    const run2 = RecoveryStore.open(dir);
+    run2.beginExecutionLater();
+    run2.commitEpoch(5, ks.map((k, i) => rec('s', k, 500 + i)), 0);
+    run2.close();
+    // Partitions 1 and 2 never saw epoch 5, nor the execution that wrote it.
+    for (const i of [1, 2]) copyPartition(join(before, `part-${i}.sqlite3`), join(dir, `part-${i}.sqlite3`));
+    withDb(join(dir, 'part-1.sqlite3'), (db) => expect(db.prepare('SELECT MAX(ex_num) FROM exs').pluck().get()).toBe(1));
+
+    const run3 = RecoveryStore.open(dir);
+    expect(run3.resumeEpoch).toBe(5);
+    expect(decode(run3.loadSnapshots())).toEqual({ s: Object.fromEntries(ks.map((k, i) => [k, 400 + i])) });
+    expect(run3.beginExecutionLater()).toBe(3);
+    run3.commitEpoch(5, ks.map((k, i) => rec('s', k, 5000 + i)), 5);
+    run3.close();
+    withDb(join(dir, 'part-0.sqlite3'), (db) => expect(db.prepare('SELECT COUNT(*) FROM snaps WHERE snap_epoch = 5').pluck().get()).toBeGreaterThan(0));
+    const run4 = RecoveryStore.open(dir);
+    expect(run4.resumeEpoch).toBe(6);
+    expect(decode(run4.loadSnapshots())).toEqual({ s: Object.fromEntries(ks.map((k, i) => [k, 5000 + i])) });
+    run4.close();
+  });
+
   it('rejects commits before beginExecution, below the resume epoch, or from unknown workers', () => {
     const dir = tempDir();
     initDbDir(dir, 1);

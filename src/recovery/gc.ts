@@ -15,8 +15,9 @@
  * the base: the work per snapshot written stays small and constant, and the store stays within
  * about 1 + MERGE_RATIO times the live state plus the segments above the watermark, however many
  * epochs. A full segment (a step's whole state, see `Segment.full`) supersedes the step's older
- * segments outright: they are deleted without being read. A commit can skip merging (the last one
- * of a run does, so that a run ends as soon as its state is safe); the next commit catches up.
+ * segments outright: they are deleted without being read, by the commit that writes it when it
+ * collects up to its epoch, before it writes it. A commit can skip merging (the last one of a run
+ * does, so that a run ends as soon as its state is safe); the next commit catches up.
  *
  * @internal
  * @module
@@ -36,6 +37,7 @@ export class PartitionGc {
   private readonly readRow: Database.Statement;
   private readonly deleteRow: Database.Statement;
   private readonly deleteFrom: Database.Statement;
+  private readonly deleteOlder: Database.Statement;
   private readonly markStmt: Database.Statement;
   private readonly collectTx: (gcEpoch: number, merge: boolean) => void;
   private watermark: number;
@@ -61,6 +63,7 @@ export class PartitionGc {
     this.readRow = db.prepare('SELECT full, key_lens, state_keys, ser_lens, ser_changes FROM snaps WHERE rowid = ?').raw();
     this.deleteRow = db.prepare('DELETE FROM snaps WHERE rowid = ?');
     this.deleteFrom = db.prepare('DELETE FROM snaps WHERE snap_epoch >= ?');
+    this.deleteOlder = db.prepare('DELETE FROM snaps WHERE step_id = ? AND snap_epoch < ?');
     this.markStmt = db.prepare('INSERT OR REPLACE INTO commits (part_index, commit_epoch) VALUES (?, ?)');
     this.collectTx = db.transaction((gcEpoch: number, merge: boolean) => this.collectPending(gcEpoch, merge));
   }
@@ -94,6 +97,16 @@ export class PartitionGc {
       this.watermark = gcEpoch;
     }
     if (merge && this.watermark > 0) this.mergeUpTo(this.watermark);
+  }
+
+  /**
+   * In the caller's transaction, before it writes a full segment of `stepId` at `epoch`, which
+   * must be at or below the GC epoch of that transaction: deletes the step's older segments, which
+   * the new one supersedes. SQLite then writes the new one into their pages rather than growing the
+   * file (with 100,000 keys, a commit and the close after it took some 4 ms instead of 2.5).
+   */
+  dropSuperseded(stepId: string, epoch: number): void {
+    this.deleteOlder.run(stepId, epoch);
   }
 
   /** In the caller's transaction: deletes every snapshot at or after `epoch`. They are all above the watermark. */

@@ -90,7 +90,12 @@ export class Partition {
     this.write = db.transaction(
       (exNum: number, worker: number, epoch: number, segs: readonly Segment[], gcEpoch: number, merge: boolean, start?: ExecutionStart) => {
         if (start !== undefined) begin(exNum, start.workerCount, start.resumeEpoch);
-        for (let i = 0; i < segs.length; i++) if (segs[i]!.lens.length > 0) insert(epoch, segs[i]!);
+        for (let i = 0; i < segs.length; i++) {
+          const seg = segs[i]!;
+          if (seg.lens.length === 0) continue;
+          if (seg.full && epoch <= gcEpoch) gc.dropSuperseded(seg.stepId, epoch);
+          insert(epoch, seg);
+        }
         setFront.run(exNum, worker, epoch + 1);
         gc.collectPending(gcEpoch, merge);
       },

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { initDbDir, RecoveryStore } from 'weir/recovery';
 import { MERGE_RATIO } from '../../src/recovery/gc.js';
@@ -106,6 +107,37 @@ describe('GC', () => {
     expect(epochsByKey(dir)).toEqual(new Map([['a', [3]], ['b', [3]], ['c', [3]]]));
     const again = RecoveryStore.open(dir);
     expect(decode(again.loadSnapshots())).toEqual({ s: { a: 3, b: 3 } });
+    again.close();
+  });
+
+  it("drops a step's older segments before writing its full one, also in a commit that merges nothing, so the file does not grow", () => {
+    const { dir, store } = open(1);
+    const full = (epoch: number) => {
+      const p = new SnapshotPacker();
+      for (let i = 0; i < 20_000; i++) p.add('s', `key-${i}`, epoch * i);
+      p.markFull('s');
+      return p.view();
+    };
+    const segments = () => withDb(partFiles(dir)[0]!, (db) => db.prepare('SELECT snap_epoch FROM snaps ORDER BY snap_epoch').pluck().all());
+    const size = () => {
+      store.checkpoint();
+      return statSync(partFiles(dir)[0]!).size;
+    };
+    store.commitPacked(1, full(1), 1, 0, false);
+    const one = size();
+    for (let epoch = 2; epoch <= 4; epoch++) {
+      // merge = false, as a run's last commit: the superseded segment still goes, first.
+      store.commitPacked(epoch, full(epoch), epoch, 0, false);
+      expect(segments()).toEqual([epoch]);
+      // The new segment took the pages of the one it superseded: the file holds one segment, not two.
+      expect(size()).toBeLessThan(one * 1.25);
+    }
+    // Within a backup interval's lag the older segment is a resume point: it stays.
+    store.commitPacked(5, full(5), 4, 0, false);
+    expect(segments()).toEqual([4, 5]);
+    store.close();
+    const again = RecoveryStore.open(dir);
+    expect(again.loadSnapshots().get('s')?.size).toBe(20_000);
     again.close();
   });
 

@@ -9,7 +9,7 @@ import { RecoveryError } from './errors.js';
 import { PartitionGc } from './gc.js';
 import { LoadedStates } from './loaded.js';
 import type { OpenedPartition } from './openPartitions.js';
-import { blobOf, lengthsBlob, readSegment, resolveSegments, segmentLimits, splitSegment, type ReadSegment, type Segment } from './segment.js';
+import { blobOf, readSegment, segmentBlobs, resolveSegments, segmentLimits, splitSegment, type ReadSegment, type Segment } from './segment.js';
 
 /** What a partition file says about the progress it has seen. */
 export interface PartitionProgress {
@@ -62,8 +62,7 @@ export class Partition {
     const insert = (epoch: number, seg: Segment): number[] => {
       const rowids: number[] = [];
       for (const s of splitSegment(seg, segmentLimits.segmentBytes)) {
-        const keyLens = lengthsBlob(s.keyLens);
-        const lens = lengthsBlob(s.lens);
+        const { keyLens, lens } = segmentBlobs(s);
         const r = insertSeg.run(epoch, s.stepId, s.lens.length, s.full ? 1 : 0, keyLens, blobOf(s.keyBytes), lens, blobOf(s.bytes));
         rowids.push(Number(r.lastInsertRowid));
       }

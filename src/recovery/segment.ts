@@ -147,7 +147,35 @@ export function blobOf(a: Uint8Array): Buffer {
  */
 export function lengthsBlob(a: Uint32Array | Int32Array): Buffer {
   const out = Buffer.allocUnsafe(5 * a.length);
-  let pos = 0;
+  return out.subarray(0, a instanceof Uint32Array ? keyVarints(a, out, 0) : stateVarints(a, out, 0));
+}
+
+/** Where {@link segmentBlobs} writes, kept from one row to the next while it is at most {@link SCRATCH_KEEP} bytes. */
+let scratch = Buffer.alloc(0);
+const SCRATCH_KEEP = 4 << 20;
+
+/**
+ * The two length BLOBs of a segment's row, as {@link lengthsBlob} writes them, in a buffer that
+ * the next call reuses: bind them before calling again. A writer thread then allocates no new
+ * memory for them each epoch (with 100,000 keys, 1 MB a commit, whose pages the kernel first had
+ * to map).
+ */
+export function segmentBlobs(seg: Segment): { keyLens: Buffer; lens: Buffer } {
+  const need = 5 * (seg.keyLens.length + seg.lens.length);
+  let out = scratch;
+  if (out.length < need) {
+    out = Buffer.allocUnsafe(need);
+    if (need <= SCRATCH_KEEP) scratch = out;
+  }
+  const keyLens = seg.keyLens;
+  const k = keyLens instanceof Uint32Array ? keyVarints(keyLens, out, 0) : stateVarints(keyLens, out, 0);
+  const end = stateVarints(seg.lens, out, k);
+  return { keyLens: out.subarray(0, k), lens: out.subarray(k, end) };
+}
+
+// Two copies of one loop, each for one kind of array, so that each stays monomorphic.
+
+function keyVarints(a: Uint32Array, out: Buffer, pos: number): number {
   for (let i = 0; i < a.length; i++) {
     let v = (a[i]! + 1) >>> 0;
     while (v >= 0x80) {
@@ -156,7 +184,19 @@ export function lengthsBlob(a: Uint32Array | Int32Array): Buffer {
     }
     out[pos++] = v;
   }
-  return out.subarray(0, pos);
+  return pos;
+}
+
+function stateVarints(a: Int32Array, out: Buffer, pos: number): number {
+  for (let i = 0; i < a.length; i++) {
+    let v = (a[i]! + 1) >>> 0;
+    while (v >= 0x80) {
+      out[pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    out[pos++] = v;
+  }
+  return pos;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blobOf, keysOf, lengthsBlob, lengthsOf, mergeSegments, readSegment, resolveSegments, segmentsOf, splitSegment, type ReadSegment } from '../../src/recovery/segment.js';
+import { blobOf, keysOf, lengthsBlob, lengthsOf, mergeSegments, readSegment, resolveSegments, segmentBlobs, segmentsOf, splitSegment, type ReadSegment } from '../../src/recovery/segment.js';
 import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
 import { v8Serde } from '../../src/recovery/serde.js';
 
@@ -74,6 +74,24 @@ describe('segments', () => {
     expect([...lengthsOf(lengthsBlob(new Int32Array(0)))]).toEqual([]);
     expect(() => lengthsOf(Buffer.from([0x85]))).toThrow(/cut length array/);
     expect(() => lengthsOf(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))).toThrow(/out of range/);
+  });
+
+  it("write a row's two length BLOBs as lengthsBlob does, into a buffer the next row reuses", () => {
+    const seg = (keyLens: number[], lens: number[]) =>
+      ({ stepId: 's', full: false, keyLens: Uint32Array.from(keyLens), keyBytes: new Uint8Array(0), lens: Int32Array.from(lens), bytes: new Uint8Array(0) });
+    const a = seg([3, 200, 0], [-1, 5, 70_000]);
+    const first = segmentBlobs(a);
+    expect([...first.keyLens]).toEqual([...lengthsBlob(a.keyLens)]);
+    expect([...first.lens]).toEqual([...lengthsBlob(a.lens)]);
+    const b = seg([1], [2]);
+    const second = segmentBlobs(b);
+    expect([...second.keyLens, ...second.lens]).toEqual([2, 3]);
+    expect(second.keyLens.buffer).toBe(first.keyLens.buffer);
+    // A row bigger than the buffer gets a bigger one.
+    const big = seg(Array.from({ length: 10_000 }, () => 300), Array.from({ length: 10_000 }, () => 1));
+    const third = segmentBlobs(big);
+    expect([...lengthsOf(third.keyLens)]).toEqual([...big.keyLens]);
+    expect([...lengthsOf(third.lens)]).toEqual([...big.lens]);
   });
 
   it('refuse lengths that do not add up to the bytes', () => {

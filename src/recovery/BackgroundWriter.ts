@@ -141,9 +141,10 @@ export class BackgroundWriter {
 
   /**
    * Starts committing one epoch, packed by `packSnapshots` or a `SnapshotPacker` (`transfer` lists
-   * its buffers, which move to the writer; {@link BackgroundWriter.settled} gives them back). The writer must be idle: await {@link BackgroundWriter.settled}
-   * first. The first commit also opens the store. `merge` as for `RecoveryStore.commitPacked`. The
-   * `last` commit of a run also closes the store, in the same request (see {@link BackgroundWriter.close}).
+   * its buffers, which move to the writer; {@link BackgroundWriter.settled} gives them back). The
+   * writer must be idle: await {@link BackgroundWriter.settled} first. The first commit also opens
+   * the store. `merge` as for `RecoveryStore.commitPacked`. The `last` commit of a run also closes
+   * the store, in the same request (see {@link BackgroundWriter.close}).
    */
   commit(epoch: number, packed: PackedSnapshots, transfer: ArrayBuffer[], gcEpoch: number, merge = true, last = false): void {
     const handoff = this.handoff;

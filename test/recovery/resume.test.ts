@@ -82,38 +82,43 @@ describe('resume epoch', () => {
     again.close();
   });
 
-  it('resumes consistently after a crash between partition commits', () => {
-    const { dir, store } = freshStore(3);
-    const ks = keys(30);
-    for (let e = 1; e <= 4; e++) store.commitEpoch(e, ks.map((k, i) => rec('s', k, e * 100 + i)), e);
-    store.close();
-    const before = tempDir();
-    for (let i = 0; i < 3; i++) copyPartition(join(dir, `part-${i}.sqlite3`), join(before, `part-${i}.sqlite3`));
+  for (const later of [false, true]) {
+    it(`resumes consistently after a crash between partition commits${later ? ', the execution begun with the first commit' : ''}`, () => {
+      const begin = (store: RecoveryStore) => (later ? store.beginExecutionLater() : store.beginExecution());
+      const { dir, store } = freshStore(3);
+      const ks = keys(30);
+      for (let e = 1; e <= 4; e++) store.commitEpoch(e, ks.map((k, i) => rec('s', k, e * 100 + i)), e);
+      store.close();
+      const before = tempDir();
+      for (let i = 0; i < 3; i++) copyPartition(join(dir, `part-${i}.sqlite3`), join(before, `part-${i}.sqlite3`));
 
-    // Epoch 5 reaches every partition, but the process dies before GC...
-    const run2 = RecoveryStore.open(dir);
-    run2.beginExecution();
-    run2.commitEpoch(5, ks.map((k, i) => rec('s', k, 500 + i)), 0);
-    run2.close();
-    // ...and, as if it died mid-commit, partitions 1 and 2 never saw epoch 5.
-    for (const i of [1, 2]) copyPartition(join(before, `part-${i}.sqlite3`), join(dir, `part-${i}.sqlite3`));
+      // Epoch 5 reaches every partition, but the process dies before GC...
+      const run2 = RecoveryStore.open(dir);
+      begin(run2);
+      run2.commitEpoch(5, ks.map((k, i) => rec('s', k, 500 + i)), 0);
+      run2.close();
+      // ...and, as if it died mid-commit, partitions 1 and 2 never saw epoch 5, nor the execution that wrote it.
+      for (const i of [1, 2]) copyPartition(join(before, `part-${i}.sqlite3`), join(dir, `part-${i}.sqlite3`));
+      withDb(join(dir, 'part-1.sqlite3'), (db) => expect(db.prepare('SELECT MAX(ex_num) FROM exs').pluck().get()).toBe(1));
 
-    const run3 = RecoveryStore.open(dir);
-    expect(run3.resumeEpoch).toBe(5);
-    const epoch4 = Object.fromEntries(ks.map((k, i) => [k, 400 + i]));
-    expect(decode(run3.loadSnapshots())).toEqual({ s: epoch4 });
-    expect(run3.beginExecution()).toBe(3);
-    withDb(join(dir, 'part-0.sqlite3'), (db) =>
-      expect(db.prepare('SELECT COUNT(*) FROM snaps WHERE snap_epoch >= 5').pluck().get()).toBe(0),
-    );
-    run3.commitEpoch(5, ks.map((k, i) => rec('s', k, 5000 + i)), 5);
-    run3.close();
+      const run3 = RecoveryStore.open(dir);
+      expect(run3.resumeEpoch).toBe(5);
+      const epoch4 = Object.fromEntries(ks.map((k, i) => [k, 400 + i]));
+      expect(decode(run3.loadSnapshots())).toEqual({ s: epoch4 });
+      expect(begin(run3)).toBe(3);
+      // The snapshots past the resume epoch go with the execution's start: at once, or with the first commit.
+      withDb(join(dir, 'part-0.sqlite3'), (db) =>
+        expect(db.prepare('SELECT COUNT(*) FROM snaps WHERE snap_epoch >= 5').pluck().get()).toBe(later ? 1 : 0),
+      );
+      run3.commitEpoch(5, ks.map((k, i) => rec('s', k, 5000 + i)), 5);
+      run3.close();
 
-    const run4 = RecoveryStore.open(dir);
-    expect(run4.resumeEpoch).toBe(6);
-    expect(decode(run4.loadSnapshots())).toEqual({ s: Object.fromEntries(ks.map((k, i) => [k, 5000 + i])) });
-    run4.close();
-  });
+      const run4 = RecoveryStore.open(dir);
+      expect(run4.resumeEpoch).toBe(6);
+      expect(decode(run4.loadSnapshots())).toEqual({ s: Object.fromEntries(ks.map((k, i) => [k, 5000 + i])) });
+      run4.close();
+    });
+  }
 
   it('begun later, records the execution with each partition\'s first commit, in its transaction', () => {
     const { dir, store } = freshStore(2, 2);
@@ -152,35 +157,6 @@ describe('resume epoch', () => {
     expect(again.resumeEpoch).toBe(3);
     expect(decode(again.loadSnapshots())).toEqual({ s: { a: 20, b: 20 } });
     again.close();
-  });
-
-  it('begun later, resumes consistently after a crash between the first partition commits', () => {
-    const { dir, store } = freshStore(3);
-    const ks = keys(30);
-    for (let e = 1; e <= 4; e++) store.commitEpoch(e, ks.map((k, i) => rec('s', k, e * 100 + i)), e);
-    store.close();
-    const before = tempDir();
-    for (let i = 0; i < 3; i++) copyPartition(join(dir, `part-${i}.sqlite3`), join(before, `part-${i}.sqlite3`));
-
-    const run2 = RecoveryStore.open(dir);
-    run2.beginExecutionLater();
-    run2.commitEpoch(5, ks.map((k, i) => rec('s', k, 500 + i)), 0);
-    run2.close();
-    // Partitions 1 and 2 never saw epoch 5, nor the execution that wrote it.
-    for (const i of [1, 2]) copyPartition(join(before, `part-${i}.sqlite3`), join(dir, `part-${i}.sqlite3`));
-    withDb(join(dir, 'part-1.sqlite3'), (db) => expect(db.prepare('SELECT MAX(ex_num) FROM exs').pluck().get()).toBe(1));
-
-    const run3 = RecoveryStore.open(dir);
-    expect(run3.resumeEpoch).toBe(5);
-    expect(decode(run3.loadSnapshots())).toEqual({ s: Object.fromEntries(ks.map((k, i) => [k, 400 + i])) });
-    expect(run3.beginExecutionLater()).toBe(3);
-    run3.commitEpoch(5, ks.map((k, i) => rec('s', k, 5000 + i)), 5);
-    run3.close();
-    withDb(join(dir, 'part-0.sqlite3'), (db) => expect(db.prepare('SELECT COUNT(*) FROM snaps WHERE snap_epoch = 5').pluck().get()).toBeGreaterThan(0));
-    const run4 = RecoveryStore.open(dir);
-    expect(run4.resumeEpoch).toBe(6);
-    expect(decode(run4.loadSnapshots())).toEqual({ s: Object.fromEntries(ks.map((k, i) => [k, 5000 + i])) });
-    run4.close();
   });
 
   it('rejects commits before beginExecution, below the resume epoch, or from unknown workers', () => {

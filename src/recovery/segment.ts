@@ -147,7 +147,7 @@ export function blobOf(a: Uint8Array): Buffer {
  */
 export function lengthsBlob(a: Uint32Array | Int32Array): Buffer {
   const out = Buffer.allocUnsafe(5 * a.length);
-  return out.subarray(0, a instanceof Uint32Array ? keyVarints(a, out, 0) : stateVarints(a, out, 0));
+  return out.subarray(0, varints(asInt32(a), out, 0));
 }
 
 /** Where {@link segmentBlobs} writes, kept from one row to the next while it is at most {@link SCRATCH_KEEP} bytes. */
@@ -167,27 +167,21 @@ export function segmentBlobs(seg: Segment): { keyLens: Buffer; lens: Buffer } {
     out = Buffer.allocUnsafe(need);
     if (need <= SCRATCH_KEEP) scratch = out;
   }
-  const keyLens = seg.keyLens;
-  const k = keyLens instanceof Uint32Array ? keyVarints(keyLens, out, 0) : stateVarints(keyLens, out, 0);
-  const end = stateVarints(seg.lens, out, k);
+  const k = varints(asInt32(seg.keyLens), out, 0);
+  const end = varints(seg.lens, out, k);
   return { keyLens: out.subarray(0, k), lens: out.subarray(k, end) };
 }
 
-// Two copies of one loop, each for one kind of array, so that each stays monomorphic.
-
-function keyVarints(a: Uint32Array, out: Buffer, pos: number): number {
-  for (let i = 0; i < a.length; i++) {
-    let v = (a[i]! + 1) >>> 0;
-    while (v >= 0x80) {
-      out[pos++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    out[pos++] = v;
-  }
-  return pos;
+/**
+ * Lengths as one kind of array, so that {@link varints} sees only that kind and stays fast. A key's
+ * length is far below 2^31, so its bits read the same as an Int32.
+ */
+function asInt32(a: Uint32Array | Int32Array): Int32Array {
+  return a instanceof Int32Array ? a : new Int32Array(a.buffer, a.byteOffset, a.length);
 }
 
-function stateVarints(a: Int32Array, out: Buffer, pos: number): number {
+/** Writes each `a[i] + 1` as a varint into `out` from `pos`; returns where it ends. */
+function varints(a: Int32Array, out: Buffer, pos: number): number {
   for (let i = 0; i < a.length; i++) {
     let v = (a[i]! + 1) >>> 0;
     while (v >= 0x80) {

@@ -135,10 +135,7 @@ export class SnapshotPacker {
     this.keyLens.set(run.lens, from);
     this.openRun(stepId);
     this.runs[this.runs.length - 1]! += run.lens.length;
-    const start = this.keysUsed;
-    if (this.keyBytes.length - start < run.bytes.length) this.keyBytes = grown(this.keyBytes, start, run.bytes.length);
-    this.keyBytes.set(run.bytes, start);
-    this.keysUsed = start + run.bytes.length;
+    this.putKeys(run.bytes);
   }
 
   /** Remembers the keys of the snapshots added since the record count `from`, all of `stepId`, for {@link SnapshotPacker.sameKeysAs}. */
@@ -177,11 +174,16 @@ export class SnapshotPacker {
   /** Adds a snapshot whose key is already UTF-8 bytes; `ser` null is a tombstone. */
   addRaw(stepId: string, key: Uint8Array, ser: Uint8Array | null): void {
     if (ser !== null) this.putState(ser);
-    const start = this.keysUsed;
-    if (this.keyBytes.length - start < key.length) this.keyBytes = grown(this.keyBytes, start, key.length);
-    this.keyBytes.set(key, start);
-    this.keysUsed = start + key.length;
+    this.putKeys(key);
     this.record(stepId, key.length, ser === null ? -1 : ser.length);
+  }
+
+  /** Appends keys' UTF-8 bytes to the key buffer. */
+  private putKeys(bytes: Uint8Array): void {
+    const start = this.keysUsed;
+    if (this.keyBytes.length - start < bytes.length) this.keyBytes = grown(this.keyBytes, start, bytes.length);
+    this.keyBytes.set(bytes, start);
+    this.keysUsed = start + bytes.length;
   }
 
   private putState(ser: Uint8Array): void {

@@ -71,16 +71,14 @@ parentPort!.on('message', (m: WriterRequest) => {
   // The last commit of a run closes the store before answering, whether it succeeded or not: one
   // request for both, so the run waits for one wake-up of this thread, not two.
   if (m.kind === 'commit' && m.close) closeQuietly();
-  if (failure !== undefined) reply(failure);
-  else if (m.kind === 'commit') {
-    // The store has copied the snapshots: their buffers go back to the run loop's packer.
-    const { lent, transfer } = lentBuffersOf(m.packed as PackedSnapshots);
-    reply({ ok: true, lent }, transfer);
-  } else reply({ ok: true });
-  if (failure !== undefined) return;
+  if (failure !== undefined) return reply(failure);
+  if (m.kind === 'close') return reply({ ok: true });
+  // The store has copied the snapshots: their buffers go back to the run loop's packer.
+  const { lent, transfer } = lentBuffersOf(m.packed as PackedSnapshots);
+  reply({ ok: true, lent }, transfer);
   // Checkpoints wait until the run loop has its answer and goes on: a commit that comes next waits
   // for it, but the last commit of a run (which merges nothing) comes after none.
-  if (m.kind === 'commit' && m.merge && store !== undefined) {
+  if (m.merge && store !== undefined) {
     try {
       store.checkpoint();
     } catch {

@@ -235,4 +235,3 @@ class MapLogic<S, V, W> extends Entry<V, W, S> implements StatefulBatchLogic<V, 
    */
   static readonly keeper: object = new MapLogic<unknown, unknown, unknown>('', '', undefined, () => [undefined, undefined], false);
 }
-

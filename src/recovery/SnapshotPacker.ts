@@ -16,6 +16,9 @@ import { encodeFast, FAST_MAX, type Serde, v8Serde } from './serde.js';
  */
 const KEEP_BYTES = 16 << 20;
 const KEEP_RECORDS = 1 << 21;
+/** The sizes a packer's buffers start at: records, and bytes. */
+const FIRST_RECORDS = 256;
+const FIRST_BYTES = 4096;
 /** What a packer kept between runs holds on to at most: 1 MiB a buffer. */
 const SPARE_BYTES = 1 << 20;
 const SPARE_RECORDS = 1 << 17;
@@ -37,10 +40,10 @@ export class SnapshotPacker {
   private runs: number[] = [];
   /** Per run: 1 when its step marked its snapshots as its full state. */
   private fulls: number[] = [];
-  private keyLens = new Uint32Array(256);
-  private lens = new Int32Array(256);
-  private keyBytes = new Uint8Array(4096);
-  private bytes = new Uint8Array(4096);
+  private keyLens = new Uint32Array(FIRST_RECORDS);
+  private lens = new Int32Array(FIRST_RECORDS);
+  private keyBytes = new Uint8Array(FIRST_BYTES);
+  private bytes = new Uint8Array(FIRST_BYTES);
   private count = 0;
   private keysUsed = 0;
   private used = 0;
@@ -262,10 +265,10 @@ export class SnapshotPacker {
    */
   lend(): { packed: PackedSnapshots; transfer: ArrayBuffer[] } {
     const packed = this.view();
-    this.keyLens = new Uint32Array(256);
-    this.lens = new Int32Array(256);
-    this.keyBytes = new Uint8Array(4096);
-    this.bytes = new Uint8Array(4096);
+    this.keyLens = new Uint32Array(FIRST_RECORDS);
+    this.lens = new Int32Array(FIRST_RECORDS);
+    this.keyBytes = new Uint8Array(FIRST_BYTES);
+    this.bytes = new Uint8Array(FIRST_BYTES);
     this.clear();
     this.lent = true;
     return { packed, transfer: buffersOf(packed) };

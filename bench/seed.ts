@@ -69,14 +69,24 @@ export async function benchSeed(itemCount = 2_000_000): Promise<string[]> {
     const loops: number[] = [];
     const offs: number[] = [];
     const ons: number[] = [];
+    // How many epochs each run closed: a run that lasts about as long as two epochs closes a third
+    // one just before its end in some rounds and not in others, and with recovery that epoch costs a
+    // commit.
+    const offEpochs: number[] = [];
+    const onEpochs: number[] = [];
+    const epochsOf = (r: { firstEpoch: number; lastEpoch: number }) => r.lastEpoch - r.firstEpoch + 1;
     for (let round = 0; round < ROUNDS; round++) {
       loops.push(await timed(() => handLoop(items, keys)));
       const offSink = new CountingSink();
-      offs.push(await timed(() => runMain(seedFlow(items, keys, offSink), { epochInterval: 100 })));
+      offs.push(await timed(async () => offEpochs.push(epochsOf(await runMain(seedFlow(items, keys, offSink), { epochInterval: 100 })))));
       const dir = mkdtempSync(join(tmpdir(), 'weir-bench-'));
       initDbDir(dir, 1);
       const onSink = new CountingSink();
-      ons.push(await timed(() => runMain(seedFlow(items, keys, onSink), { epochInterval: 100, recovery: new RecoveryConfig(dir) })));
+      ons.push(
+        await timed(async () =>
+          onEpochs.push(epochsOf(await runMain(seedFlow(items, keys, onSink), { epochInterval: 100, recovery: new RecoveryConfig(dir) }))),
+        ),
+      );
       rmSync(dir, { recursive: true, force: true });
       if (offSink.count !== itemCount || onSink.count !== itemCount) throw new Error('bench: item count mismatch');
     }
@@ -89,10 +99,18 @@ export async function benchSeed(itemCount = 2_000_000): Promise<string[]> {
       `  hand-written loop      ${rate(itemCount, loopSecs)}`,
       `  weir, recovery off     ${rate(itemCount, offSecs)}   (${(loopSecs / offSecs).toFixed(2)}x the loop [${median(offRatios).toFixed(2)}x]; target >= 0.5x)`,
       `  weir, recovery 100 ms  ${rate(itemCount, onSecs)}   (recovery overhead ${pct(onSecs / offSecs)} [${pct(median(onRatios))}]; target <= 10%)`,
+      `  epochs closed per run  recovery off ${tally(offEpochs)}; recovery on ${tally(onEpochs)}`,
     );
   }
   lines.push(...(await benchResume(1_000_000)));
   return lines;
+}
+
+/** How many runs closed each number of epochs, e.g. `2 (8x), 3 (3x)`. */
+function tally(epochs: number[]): string {
+  const counts = new Map<number, number>();
+  for (const e of epochs) counts.set(e, (counts.get(e) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => a - b).map(([e, n]) => `${e} (${n}x)`).join(', ');
 }
 
 /** Time to resume a flow whose store holds `keyCount` keys of state. */

@@ -1,6 +1,7 @@
 import { StepError, WeirError, stepErrorFrom } from '../errors.js';
 import type { RunContext, TimerStep } from '../runtime/context.js';
 import { ChangedSet } from '../runtime/ChangedSet.js';
+import { KeyLog } from '../runtime/KeyLog.js';
 import type { ResumeIndex } from '../runtime/ResumeIndex.js';
 import { type KeyedStream, type Message, Stream } from '../stream.js';
 import { checkKeyed } from './items.js';
@@ -213,6 +214,11 @@ class StatefulStep<V, W, S> implements TimerStep {
    * them: no key was added or dropped since. Its next such snapshot then reuses the packed keys.
    */
   private sameKeys = false;
+  /**
+   * With recovery, and while the step has dropped no key: its keys as UTF-8, written as each was
+   * added, in the map's order. The first snapshot of all keys then takes them from it.
+   */
+  private keyLog: KeyLog | undefined;
   private readonly emit: Emit<W> = (w) => {
     this.outItems.push([this.current, w]);
   };
@@ -230,15 +236,16 @@ class StatefulStep<V, W, S> implements TimerStep {
     this.port = ctx.port<[string, W]>(portIndex);
     ctx.timerSteps.push(this);
     ctx.onRelease(() => this.retire());
-    if (lazy) {
-      this.resume = ctx.resumeIndex<S>(id);
-      return;
+    if (lazy) this.resume = ctx.resumeIndex<S>(id);
+    else {
+      for (const [key, state] of ctx.resumeStates<S>(id)) {
+        const entry = this.newEntry(key, state);
+        this.entries.set(key, entry);
+        this.arm(entry);
+      }
     }
-    for (const [key, state] of ctx.resumeStates<S>(id)) {
-      const entry = this.newEntry(key, state);
-      this.entries.set(key, entry);
-      this.arm(entry);
-    }
+    // The keys resumed up front are not logged: a resume does not pay for a snapshot that may never come.
+    if (this.recovering && this.entries.size === 0) this.keyLog = KeyLog.acquire();
   }
 
   private newEntry(key: string, state: S | undefined): Entry<V, W, S> {
@@ -293,6 +300,7 @@ class StatefulStep<V, W, S> implements TimerStep {
       if (entry === undefined) {
         entry = this.newEntry(key, this.resume?.take(key));
         this.entries.set(key, entry);
+        this.keyLog?.append(key);
         this.sameKeys = false;
       } else if (entry.logic === undefined) entry.logic = this.build(key, undefined);
       const logic = entry.logic!;
@@ -443,13 +451,16 @@ class StatefulStep<V, W, S> implements TimerStep {
 
   /**
    * Snapshots every key, all changed, in the order of the map. When the keys are those of the last
-   * time, the packer writes them as it did then: only the states are added.
+   * time, the packer writes them as it did then, and when the step's key log holds them, as they
+   * are there: only the states are added.
    */
   private snapshotAll(): void {
     const same = this.sameKeys && this.ctx.snaps.sameKeysAs(this.id);
+    const log = this.keyLog;
     // A tombstone drops its key, which makes the keys differ next time.
     this.sameKeys = true;
     if (same) this.snapshotStates();
+    else if (log !== undefined && log.count === this.entries.size) this.snapshotStates(log);
     else this.snapshotKeys();
   }
 
@@ -467,12 +478,13 @@ class StatefulStep<V, W, S> implements TimerStep {
     snaps.rememberKeys(this.id, from);
   }
 
-  /** Snapshots every key's state, the keys being the packer's remembered ones. */
-  private snapshotStates(): void {
+  /** Snapshots every key's state, the keys being those of `log`, or else the packer's remembered ones. */
+  private snapshotStates(log?: KeyLog): void {
     const snaps = this.ctx.snaps;
     const from = snaps.length;
     this.entries.forEach(this.snapshotStateOf);
-    snaps.endSameKeys(this.id, from);
+    if (log === undefined) snaps.endSameKeys(this.id, from);
+    else snaps.endKeys(this.id, from, log.lens(), log.bytes());
   }
 
   /** Snapshots the changed keys among all, for a pass over all of them. */
@@ -512,6 +524,8 @@ class StatefulStep<V, W, S> implements TimerStep {
   private drop(entry: Entry<V, W, S>): void {
     this.entries.delete(entry.key);
     this.sameKeys = false;
+    // The map no longer holds the logged keys in order.
+    this.keyLog = undefined;
   }
 
   /**
@@ -525,6 +539,8 @@ class StatefulStep<V, W, S> implements TimerStep {
     this.found.length = 0;
     this.outItems = [];
     this.resume = undefined;
+    this.keyLog?.release();
+    this.keyLog = undefined;
     this.builder = noBuilder;
     this.entryOf = undefined;
     retired = this;

@@ -8,6 +8,7 @@
  */
 import type { PackedSnapshots } from './packSnapshots.js';
 import { encodeFast, FAST_MAX, type Serde, v8Serde } from './serde.js';
+import { putUtf8 } from './utf8.js';
 
 /**
  * Buffers grown past these sizes by a large epoch are given back when it is taken: 16 MiB of bytes,
@@ -22,8 +23,6 @@ const FIRST_BYTES = 4096;
 /** What a packer kept between runs holds on to at most: 1 MiB a buffer. */
 const SPARE_BYTES = 1 << 20;
 const SPARE_RECORDS = 1 << 17;
-
-const utf8 = new TextEncoder();
 
 /** The packer the last finished run gave back, for the next one. */
 let spare: SnapshotPacker | undefined;
@@ -135,10 +134,27 @@ export class SnapshotPacker {
     if (run === undefined || run.lens.length !== this.count - from) {
       throw new Error(`weir internal: step '${stepId}' added ${this.count - from} snapshots for ${run?.lens.length ?? 0} remembered keys`);
     }
-    this.keyLens.set(run.lens, from);
+    this.endKeys(stepId, from, run.lens, run.bytes);
+  }
+
+  /**
+   * Writes the given keys for the snapshots added since the record count `from` with
+   * {@link SnapshotPacker.addState}, all of `stepId`, one key each in order, and remembers them as
+   * {@link SnapshotPacker.rememberKeys} does. The packer keeps `lens` and `bytes` as they are: the
+   * caller must not change them after.
+   * @param lens each key's length in UTF-8 bytes
+   * @param bytes the keys' UTF-8 bytes, one after another
+   * @throws when their number is not that of the snapshots (a bug of the caller)
+   */
+  endKeys(stepId: string, from: number, lens: Uint32Array, bytes: Uint8Array): void {
+    if (lens.length !== this.count - from) {
+      throw new Error(`weir internal: step '${stepId}' added ${this.count - from} snapshots for ${lens.length} keys`);
+    }
+    this.keyLens.set(lens, from);
     this.openRun(stepId);
-    this.runs[this.runs.length - 1]! += run.lens.length;
-    this.putKeys(run.bytes);
+    this.runs[this.runs.length - 1]! += lens.length;
+    this.putKeys(bytes);
+    this.keyRuns.set(stepId, { lens, bytes });
   }
 
   /** Remembers the keys of the snapshots added since the record count `from`, all of `stepId`, for {@link SnapshotPacker.sameKeysAs}. */
@@ -198,18 +214,9 @@ export class SnapshotPacker {
 
   /** Writes the key's UTF-8 bytes and records a snapshot whose state (`len` bytes, -1 for a tombstone) ends the byte buffer. */
   private push(stepId: string, key: string, len: number): void {
-    const n = key.length;
-    let pos = this.keysUsed;
-    if (this.keyBytes.length - pos < 3 * n) this.keyBytes = grown(this.keyBytes, pos, 3 * n);
-    const out = this.keyBytes;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = key.charCodeAt(i);
-      if (c >= 0x80) break;
-      out[pos + i] = c;
-    }
-    // Not ASCII: encode the whole key.
-    const size = i === n ? n : utf8.encodeInto(key, out.subarray(pos)).written;
+    const pos = this.keysUsed;
+    if (this.keyBytes.length - pos < 3 * key.length) this.keyBytes = grown(this.keyBytes, pos, 3 * key.length);
+    const size = putUtf8(key, this.keyBytes, pos);
     this.keysUsed = pos + size;
     this.record(stepId, size, len);
   }
@@ -321,8 +328,8 @@ export class SnapshotPacker {
   }
 }
 
-/** A buffer with room for `need` more bytes after its first `used`, which it keeps. */
-function grown(buf: Uint8Array, used: number, need: number): Uint8Array<ArrayBuffer> {
+/** A buffer with room for `need` more bytes after its first `used`, which it keeps. @internal */
+export function grown(buf: Uint8Array, used: number, need: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(Math.max(2 * buf.length, used + need));
   out.set(buf.subarray(0, used));
   return out;

@@ -8,6 +8,7 @@ import { RecoveryConfig, RecoveryStore, initDbDir } from 'weir/recovery';
 import { TestingSink, TestingSource } from 'weir/testing';
 import { tempDir } from '../support/tmp.js';
 import { decode, partFiles, withDb } from '../recovery/support.js';
+import { keysOf, readSegment } from '../../src/recovery/segment.js';
 
 type KV = [string, unknown];
 type Builder = (resume: any) => StatefulBatchLogic<any, any, any>;
@@ -345,6 +346,69 @@ describe('statefulBatch: snapshots and resume', () => {
     await runMain(build(), { epochInterval: 0, recovery });
     // k7 came back as a new key.
     expect(stored()).toEqual(expected(5, withNew));
+  });
+
+  it('writes the keys of a snapshot of all keys as they came in, UTF-8 included', async () => {
+    // Epochs of 400 items (one batch each) over keys in ASCII, Cyrillic, and with an emoji outside
+    // the BMP. Epoch 1 brings 300 keys: a snapshot of all keys, which takes them from the step's
+    // log of keys as they were added. Epoch 2 changes them all and adds 100: all keys again, from
+    // the log. Epoch 3 changes all 400 and discards one: the packer's keys of epoch 2. Epoch 4
+    // changes all that are left: the log no longer matches the map, so the keys come from the map.
+    const k = (i: number) => (i % 3 === 0 ? `k${i}` : i % 3 === 1 ? `ключ-${i}` : `🔑${i}é`);
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+    const items: unknown[] = [
+      ...[...range(300), ...range(100)].map((i) => [k(i), 1]),
+      ...range(400).map((i) => [k(i), 10]),
+      ...range(400).map((i) => [k(i), i === 5 ? -1 : 100]),
+      ...[...range(400).filter((i) => i !== 5), 0].map((i) => [k(i), 1000]),
+      TestingSource.EOF(),
+    ];
+    const want = new Map<string, number>();
+    for (const x of items) {
+      if (!Array.isArray(x)) continue;
+      const [key, v] = x as [string, number];
+      if (v < 0) want.delete(key);
+      else want.set(key, (want.get(key) ?? 0) + v);
+    }
+    const sum = (s: number | undefined, x: number): [number | undefined, number] => (x < 0 ? [undefined, 0] : [(s ?? 0) + x, (s ?? 0) + x]);
+    const build = (out: unknown[]) => {
+      const flow = new Dataflow('f');
+      flow.pipe(op.input('inp', new TestingSource<any>(items, 400)), op.statefulMap('s', sum), op.output('out', new TestingSink<unknown>(out)));
+      return flow;
+    };
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    // A backup interval keeps every epoch's segment, to look at each.
+    const recovery = new RecoveryConfig(dir, { backupInterval: 60_000 });
+    await runMain(build([]), { epochInterval: 0, recovery });
+    // Each epoch's segment, read back on its own: its keys, in order, and whether it is full.
+    const segments = withDb(partFiles(dir)[0]!, (db) =>
+      (
+        db
+          .prepare("SELECT snap_epoch, full, key_lens, state_keys, ser_lens, ser_changes FROM snaps WHERE step_id = 'f.s' ORDER BY snap_epoch")
+          .raw()
+          .all() as [number, number, Uint8Array, Uint8Array, Uint8Array, Uint8Array][]
+      ).map(([epoch, full, keyLens, keys, lens, bytes]) => [epoch, full, keysOf(readSegment('f.s', full === 1, keyLens, keys, lens, bytes))]),
+    );
+    const keysIn = (ids: number[]) => ids.map(k);
+    expect(segments).toEqual([
+      [1, 1, keysIn(range(300))],
+      [2, 1, keysIn(range(400))],
+      [3, 1, keysIn(range(400))],
+      [4, 1, keysIn(range(400).filter((i) => i !== 5))],
+    ]);
+    const store = RecoveryStore.open(dir);
+    expect(decode(store.loadSnapshots())['f.s']).toEqual(Object.fromEntries(want));
+    store.close();
+    // A resumed run carries on from each key's state.
+    items.push([k(1), 1], [k(5), 1], [k(399), 1], TestingSource.EOF());
+    const out: unknown[] = [];
+    await runMain(build(out), { epochInterval: 0, recovery });
+    expect(out).toEqual([
+      [k(1), want.get(k(1))! + 1],
+      [k(5), 1],
+      [k(399), want.get(k(399))! + 1],
+    ]);
   });
 
   it('holds none of its keys once the run is over: their states can be collected', async () => {

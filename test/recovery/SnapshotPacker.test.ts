@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { packSnapshots } from '../../src/recovery/packSnapshots.js';
 import { encodeFast, FAST_MAX, serializeValue, v8Serde, type Serde } from '../../src/recovery/serde.js';
 import { lentBuffersOf, SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
+import { KeyLog } from '../../src/runtime/KeyLog.js';
 import type { SnapshotRecord } from '../../src/recovery/store.js';
 
 const VALUES: unknown[] = [
@@ -175,5 +176,34 @@ describe('SnapshotPacker', () => {
     // Released for the next run: the keys are forgotten.
     packer.release();
     expect(SnapshotPacker.acquire().sameKeysAs('s')).toBe(false);
+  });
+
+  it('writes keys given as UTF-8 for a run of states, as add() would have, and remembers them', () => {
+    const packer = new SnapshotPacker();
+    const log = new KeyLog();
+    for (const k of ['a', 'bé', '', '🔑']) log.append(k);
+    packer.add('other', 'x', 0);
+    const from = packer.length;
+    for (const v of [1, undefined, 'three', 4]) packer.addState(v);
+    packer.endKeys('s', from, log.lens(), log.bytes());
+    const records: SnapshotRecord[] = [
+      { stepId: 'other', stateKey: 'x', ser: serializeValue(0) },
+      { stepId: 's', stateKey: 'a', ser: serializeValue(1) },
+      { stepId: 's', stateKey: 'bé', ser: null },
+      { stepId: 's', stateKey: '', ser: serializeValue('three') },
+      { stepId: 's', stateKey: '🔑', ser: serializeValue(4) },
+    ];
+    expect(plain(packer.view())).toEqual(plain(packSnapshots(records).packed));
+    // The next epoch reuses them as remembered keys.
+    packer.clear();
+    expect(packer.sameKeysAs('s')).toBe(true);
+    for (const v of [5, 6, 7, 8]) packer.addState(v);
+    packer.endSameKeys('s', 0);
+    expect(plain(packer.view())).toEqual(
+      plain(packSnapshots(['a', 'bé', '', '🔑'].map((stateKey, i) => ({ stepId: 's', stateKey, ser: serializeValue(5 + i) }))).packed),
+    );
+    packer.clear();
+    packer.addState(1);
+    expect(() => packer.endKeys('s', 0, log.lens(), log.bytes())).toThrow(/1 snapshots for 4 keys/);
   });
 });

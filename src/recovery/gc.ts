@@ -38,6 +38,8 @@ export class PartitionGc {
   private readonly deleteRow: Database.Statement;
   private readonly deleteFrom: Database.Statement;
   private readonly deleteOlder: Database.Statement;
+  private readonly sameShape: Database.Statement;
+  private readonly deleteOlderBut: Database.Statement;
   private readonly markStmt: Database.Statement;
   private readonly collectTx: (gcEpoch: number, merge: boolean) => void;
   private watermark: number;
@@ -64,6 +66,14 @@ export class PartitionGc {
     this.deleteRow = db.prepare('DELETE FROM snaps WHERE rowid = ?');
     this.deleteFrom = db.prepare('DELETE FROM snaps WHERE snap_epoch >= ?');
     this.deleteOlder = db.prepare('DELETE FROM snaps WHERE step_id = ? AND snap_epoch < ?');
+    // length() of a BLOB column reads the row's header, not the BLOB.
+    this.sameShape = db
+      .prepare(
+        'SELECT rowid, snap_epoch FROM snaps WHERE step_id = ? AND snap_epoch < ? AND full = ? AND state_count = ? ' +
+          'AND length(key_lens) = ? AND length(state_keys) = ? AND length(ser_lens) = ? AND length(ser_changes) = ? ORDER BY snap_epoch DESC, rowid',
+      )
+      .raw();
+    this.deleteOlderBut = db.prepare('DELETE FROM snaps WHERE step_id = ? AND snap_epoch < ? AND rowid <> ?');
     this.markStmt = db.prepare('INSERT OR REPLACE INTO commits (part_index, commit_epoch) VALUES (?, ?)');
     this.collectTx = db.transaction((gcEpoch: number, merge: boolean) => this.collectPending(gcEpoch, merge));
   }
@@ -102,11 +112,29 @@ export class PartitionGc {
   /**
    * In the caller's transaction, before it writes a full segment of `stepId` at `epoch`, which
    * must be at or below the GC epoch of that transaction: deletes the step's older segments, which
-   * the new one supersedes. SQLite then writes the new one into their pages rather than growing the
-   * file (with 100,000 keys, a commit and the close after it took some 4 ms instead of 2.5).
+   * the new one supersedes. SQLite then writes the new segment into their pages rather than growing
+   * the file (with 100,000 keys, a commit and the close after it took some 4 ms instead of 2.5).
+   *
+   * When one of their rows has the very shape of the new segment's first row (`shape`: the same
+   * `full`, `state_count` and column lengths, and an epoch stored in as many bytes), that row is
+   * kept and its rowid returned, for the caller to write the new row over it with an `UPDATE`. As
+   * the record is then exactly as large, SQLite overwrites it in place and writes only the pages
+   * whose bytes changed: a step whose keys stay the same and whose states keep their sizes (a
+   * running count or sum, say) costs the WAL, the checkpoint and the sync its states' pages alone,
+   * not its keys' and lengths' (with 100,000 keys, about a third of the bytes).
+   * @returns the rowid to write over, or `undefined` when every older row was deleted
    */
-  dropSuperseded(stepId: string, epoch: number): void {
+  dropSuperseded(stepId: string, epoch: number, shape?: RowShape): number | undefined {
+    if (shape !== undefined) {
+      const width = intWidth(epoch);
+      for (const [rowid, at] of this.sameShape.all(stepId, epoch, ...shape) as [number, number][]) {
+        if (intWidth(at) !== width) continue;
+        this.deleteOlderBut.run(stepId, epoch, rowid);
+        return rowid;
+      }
+    }
     this.deleteOlder.run(stepId, epoch);
+    return undefined;
   }
 
   /** In the caller's transaction: deletes every snapshot at or after `epoch`. They are all above the watermark. */
@@ -173,6 +201,27 @@ export class PartitionGc {
     const rowids = segment.lens.length > 0 ? this.insert(epoch, segment) : [];
     return { epoch, rowids, size: 8 * segment.lens.length + segment.keyBytes.length + segment.bytes.length };
   }
+}
+
+/**
+ * What decides the size of a `snaps` row besides its epoch: `full`, `state_count`, and the lengths
+ * of `key_lens`, `state_keys`, `ser_lens` and `ser_changes`, in that order.
+ */
+export type RowShape = [full: number, count: number, keyLens: number, keys: number, lens: number, bytes: number];
+
+/**
+ * How many bytes SQLite stores an integer in (its record format's serial types): none for 0 and 1,
+ * then 1, 2, 3, 4, 6 or 8.
+ */
+export function intWidth(n: number): number {
+  if (n === 0 || n === 1) return 0;
+  const u = n < 0 ? -n - 1 : n;
+  if (u < 0x80) return 1;
+  if (u < 0x8000) return 2;
+  if (u < 0x800000) return 3;
+  if (u < 0x80000000) return 4;
+  if (u < 0x800000000000) return 6;
+  return 8;
 }
 
 /** One segment: its rows (one unless it was too large for one), its epoch and its size. */

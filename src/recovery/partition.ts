@@ -59,11 +59,28 @@ export class Partition {
     const insertSeg = db.prepare(
       'INSERT INTO snaps (snap_epoch, step_id, state_count, full, key_lens, state_keys, ser_lens, ser_changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    const insert = (epoch: number, seg: Segment): number[] => {
+    const replaceSeg = db.prepare(
+      'UPDATE snaps SET snap_epoch = ?, state_count = ?, full = ?, key_lens = ?, state_keys = ?, ser_lens = ?, ser_changes = ? WHERE rowid = ?',
+    );
+    // With `supersede`, the step's older segments go first (see PartitionGc.dropSuperseded), and
+    // the first row may be written over one of theirs.
+    const insert = (epoch: number, seg: Segment, supersede = false): number[] => {
       const rowids: number[] = [];
       for (const s of splitSegment(seg, segmentLimits.segmentBytes)) {
         const { keyLens, lens } = segmentBlobs(s);
-        const r = insertSeg.run(epoch, s.stepId, s.lens.length, s.full ? 1 : 0, keyLens, blobOf(s.keyBytes), lens, blobOf(s.bytes));
+        const full = s.full ? 1 : 0;
+        const keyBytes = blobOf(s.keyBytes);
+        const bytes = blobOf(s.bytes);
+        if (supersede) {
+          supersede = false;
+          const over = gc.dropSuperseded(s.stepId, epoch, [full, s.lens.length, keyLens.length, keyBytes.length, lens.length, bytes.length]);
+          if (over !== undefined) {
+            replaceSeg.run(epoch, s.lens.length, full, keyLens, keyBytes, lens, bytes, over);
+            rowids.push(over);
+            continue;
+          }
+        }
+        const r = insertSeg.run(epoch, s.stepId, s.lens.length, full, keyLens, keyBytes, lens, bytes);
         rowids.push(Number(r.lastInsertRowid));
       }
       return rowids;
@@ -92,8 +109,7 @@ export class Partition {
         for (let i = 0; i < segs.length; i++) {
           const seg = segs[i]!;
           if (seg.lens.length === 0) continue;
-          if (seg.full && epoch <= gcEpoch) gc.dropSuperseded(seg.stepId, epoch);
-          insert(epoch, seg);
+          insert(epoch, seg, seg.full && epoch <= gcEpoch);
         }
         setFront.run(exNum, worker, epoch + 1);
         gc.collectPending(gcEpoch, merge);

@@ -141,6 +141,55 @@ describe('GC', () => {
     again.close();
   });
 
+  it('writes a full segment of the same shape over the one it supersedes, so that only the pages that changed are logged', () => {
+    const { dir, store } = open(1);
+    store.deferCheckpoints();
+    // 20,000 keys whose states keep their size from one epoch to the next (small integers), but
+    // for epoch 6, where they grow (strings).
+    const full = (epoch: number) => {
+      const p = new SnapshotPacker();
+      for (let i = 0; i < 20_000; i++) p.add('s', `key-${i}`, epoch === 6 ? `v${epoch}-${i}` : epoch * 100_000 + i);
+      p.markFull('s');
+      return p.view();
+    };
+    // The frames the last commit wrote to the WAL: a checkpoint after each commit lets the next
+    // one start the WAL over.
+    const framesOf = (epoch: number) => {
+      store.commitPacked(epoch, full(epoch), epoch, 0, false);
+      const [{ log }] = withDb(partFiles(dir)[0]!, (db) => db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[]);
+      return log;
+    };
+    const rows = () => withDb(partFiles(dir)[0]!, (db) => db.prepare('SELECT rowid, snap_epoch FROM snaps').raw().all());
+    framesOf(1);
+    // Epoch 1 is stored in no byte and epoch 2 in one: the row differs in size, so it is written anew.
+    const whole = framesOf(2);
+    const [[rowid]] = rows() as number[][];
+    for (let epoch = 3; epoch <= 5; epoch++) {
+      // The same keys and lengths: only the states' pages change.
+      expect(framesOf(epoch)).toBeLessThan(whole * 0.6);
+      expect(rows()).toEqual([[rowid, epoch]]);
+    }
+    // States of another size: the row is written anew, over the pages of the one it supersedes.
+    expect(framesOf(6)).toBeGreaterThanOrEqual(whole);
+    expect((rows() as number[][]).map(([, epoch]) => epoch)).toEqual([6]);
+    store.close();
+    const again = RecoveryStore.open(dir);
+    const states = decode(again.loadSnapshots()).s as Record<string, unknown>;
+    again.close();
+    expect(Object.keys(states)).toHaveLength(20_000);
+    expect(states['key-12345']).toBe('v6-12345');
+    // Back to epoch 5's shape, from a fresh start: the row written over holds epoch 5's states.
+    const { dir: dir2, store: store2 } = open(1);
+    for (let epoch = 2; epoch <= 5; epoch++) store2.commitPacked(epoch, full(epoch), epoch, 0, false);
+    store2.close();
+    const again2 = RecoveryStore.open(dir2);
+    const states2 = decode(again2.loadSnapshots()).s as Record<string, unknown>;
+    again2.close();
+    expect(Object.keys(states2)).toHaveLength(20_000);
+    expect(states2['key-0']).toBe(500_000);
+    expect(states2['key-19999']).toBe(519_999);
+  });
+
   it("marks each partition's share of a full state full, so every partition drops the step's older segments", () => {
     const { dir, store } = open(3);
     const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);

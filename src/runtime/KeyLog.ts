@@ -21,9 +21,9 @@ let spare: KeyLog | undefined;
  * The keys of a stateful step with recovery, written as UTF-8 as each key is added to the step's
  * map, which keeps the same order. While the step drops no key, the log holds the step's keys in
  * the map's order, as a snapshot of all of them writes them: its first such snapshot then copies
- * them as they are, instead of reading every key again when most are no longer in the
- * processor's caches (with 100,000 keys, about 2 ms at the first barrier of a run). A key is
- * written when it is added, as its map lookup has just read it.
+ * them as they are, instead of encoding every key at the barrier, where the flow waits for it
+ * (with 100,000 keys, the first barrier of a run took 2 ms instead of 4.5, and adding the keys
+ * about 1.5 ms more, spread over the epoch).
  *
  * ```ts
  * const log = new KeyLog();

@@ -54,7 +54,8 @@ export class KeyLog {
 
   /**
    * Empties the log and keeps it for the next {@link KeyLog.acquire}, with its buffers cut down to
-   * at most 1 MiB each. Views it gave out keep what they show. The log must not be used after.
+   * at most 1 MiB each. Neither the log nor the views it gave out may be used after: the next run
+   * that acquires it writes over them.
    */
   release(): void {
     this.keyLens = this.keyLens.length > SPARE_KEYS ? new Uint32Array(SPARE_KEYS) : this.keyLens;

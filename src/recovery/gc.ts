@@ -39,7 +39,6 @@ export class PartitionGc {
   private readonly deleteFrom: Database.Statement;
   private readonly deleteOlder: Database.Statement;
   private readonly sameShape: Database.Statement;
-  private readonly deleteOlderBut: Database.Statement;
   private readonly markStmt: Database.Statement;
   private readonly collectTx: (gcEpoch: number, merge: boolean) => void;
   private watermark: number;
@@ -65,7 +64,7 @@ export class PartitionGc {
     this.readRow = db.prepare('SELECT full, key_lens, state_keys, ser_lens, ser_changes FROM snaps WHERE rowid = ?').raw();
     this.deleteRow = db.prepare('DELETE FROM snaps WHERE rowid = ?');
     this.deleteFrom = db.prepare('DELETE FROM snaps WHERE snap_epoch >= ?');
-    this.deleteOlder = db.prepare('DELETE FROM snaps WHERE step_id = ? AND snap_epoch < ?');
+    this.deleteOlder = db.prepare('DELETE FROM snaps WHERE step_id = ? AND snap_epoch < ? AND rowid <> ?');
     // length() of a BLOB column reads the row's header, not the BLOB.
     this.sameShape = db
       .prepare(
@@ -73,7 +72,6 @@ export class PartitionGc {
           'AND length(key_lens) = ? AND length(state_keys) = ? AND length(ser_lens) = ? AND length(ser_changes) = ? ORDER BY snap_epoch DESC, rowid',
       )
       .raw();
-    this.deleteOlderBut = db.prepare('DELETE FROM snaps WHERE step_id = ? AND snap_epoch < ? AND rowid <> ?');
     this.markStmt = db.prepare('INSERT OR REPLACE INTO commits (part_index, commit_epoch) VALUES (?, ?)');
     this.collectTx = db.transaction((gcEpoch: number, merge: boolean) => this.collectPending(gcEpoch, merge));
   }
@@ -125,16 +123,12 @@ export class PartitionGc {
    * @returns the rowid to write over, or `undefined` when every older row was deleted
    */
   dropSuperseded(stepId: string, epoch: number, shape?: RowShape): number | undefined {
-    if (shape !== undefined) {
-      const width = intWidth(epoch);
-      for (const [rowid, at] of this.sameShape.all(stepId, epoch, ...shape) as [number, number][]) {
-        if (intWidth(at) !== width) continue;
-        this.deleteOlderBut.run(stepId, epoch, rowid);
-        return rowid;
-      }
-    }
-    this.deleteOlder.run(stepId, epoch);
-    return undefined;
+    const width = intWidth(epoch);
+    const rows = shape === undefined ? [] : (this.sameShape.all(stepId, epoch, ...shape) as [rowid: number, epoch: number][]);
+    const keep = rows.find(([, at]) => intWidth(at) === width)?.[0];
+    // Rowids are positive: -1 keeps none.
+    this.deleteOlder.run(stepId, epoch, keep ?? -1);
+    return keep;
   }
 
   /** In the caller's transaction: deletes every snapshot at or after `epoch`. They are all above the watermark. */

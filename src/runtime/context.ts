@@ -171,10 +171,15 @@ export class RunContext {
   }
 }
 
-function unserializable(stepId: string, key: string, state: unknown, err: unknown): StepError {
+/**
+ * The error for state of `key` in step `stepId` that the serde could not write.
+ * @internal
+ */
+export function unserializable(stepId: string, key: string, state: unknown, err: unknown): StepError {
   return new StepError(
     stepId,
-    `state cannot be serialized (${describeValue(state)}): ${(err as Error).message}. ` +
+    // The cause's message may end with a full stop of its own.
+    `state cannot be serialized (${describeValue(state)}): ${String((err as Error).message).replace(/\.$/, '')}. ` +
       'Keep state to plain data (objects, arrays, Map, Set, Date, BigInt, typed arrays) or give RecoveryConfig a serde.',
     { key, cause: err },
   );

@@ -532,6 +532,66 @@ describe('statefulBatch: snapshots and resume', () => {
     expect(out).toEqual([['k', 6]]);
   });
 
+  it('a snapshot() that throws fails naming step and key, whether every key changed or some, and stores nothing of that epoch', async () => {
+    const builder: Builder = (resume: number | undefined) => {
+      let sum = resume ?? 0;
+      return {
+        onBatch(values: number[], emit) {
+          for (const v of values) sum += v;
+          emit(sum);
+          return 'retain';
+        },
+        snapshot: () => {
+          if (sum > 100) throw new Error(`too big: ${sum}`);
+          // A state the serde cannot write.
+          return sum === 42 ? { sum, fn: () => sum } : sum;
+        },
+      };
+    };
+    const fresh = () => {
+      const dir = tempDir();
+      initDbDir(dir, 1);
+      return dir;
+    };
+    const stored = (dir: string) => {
+      const store = RecoveryStore.open(dir);
+      try {
+        return decode(store.loadSnapshots())['f.s'];
+      } finally {
+        store.close();
+      }
+    };
+    const run = (dir: string, items: unknown[]) =>
+      runMain(flowWith(items, builder, [], { batchSize: 300 }), { recovery: new RecoveryConfig(dir), epochInterval: 0 });
+    // Epochs of 300 items over 300 keys, more than the step lists: epoch 1 sets every key to 1, and
+    // epoch 2 changes every key again, k150 too much. Its snapshot of every key (in a run that
+    // resumed no key, taken in a loop over the step's entries) fails.
+    const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+    const ones = Object.fromEntries(keys.map((k) => [k, 1]));
+    const epoch1 = keys.map((k) => [k, 1]);
+    const dir = fresh();
+    const err = await stepError(run(dir, [...epoch1, ...keys.map((k) => [k, k === 'k150' ? 200 : 0])]));
+    expect(err.stepId).toBe('f.s');
+    expect(err.key).toBe('k150');
+    expect(err.message).toBe(`step 'f.s', key "k150": snapshot threw: too big: 201`);
+    expect(stored(dir)).toEqual(ones);
+    // Again from epoch 2, now changing only k7 in it, then k150 too much in epoch 3 (a snapshot of the
+    // keys that changed).
+    const onlyK7 = keys.map(() => ['k7', 0]);
+    const err2 = await stepError(run(dir, [...epoch1, ...onlyK7, ['k150', 300], ...onlyK7.slice(1)]));
+    expect(err2.key).toBe('k150');
+    expect(err2.message).toBe(`step 'f.s', key "k150": snapshot threw: too big: 301`);
+    // Epochs 1 and 2 committed, not 3.
+    expect(stored(dir)).toEqual(ones);
+    expect((await run(dir, [...epoch1, ...onlyK7, TestingSource.EOF()])).firstEpoch).toBe(3);
+    // As the first, with a state of k200 that cannot be serialized.
+    const dir2 = fresh();
+    const err3 = await stepError(run(dir2, [...epoch1, ...keys.map((k) => [k, k === 'k200' ? 41 : 0])]));
+    expect(err3.key).toBe('k200');
+    expect(err3.message).toMatch(/^step 'f\.s', key "k200": state cannot be serialized \(an object\): .* could not be cloned\. Keep state/);
+    expect(stored(dir2)).toEqual(ones);
+  });
+
   it('without recovery, unserializable state is fine', async () => {
     const out: unknown[] = [];
     await runMain(

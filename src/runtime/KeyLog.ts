@@ -1,6 +1,5 @@
 /**
- * The keys a stateful step added, as UTF-8 bytes and as the step's entries, in the order it added
- * them.
+ * The keys a stateful step added, as UTF-8 bytes, in the order it added them.
  *
  * @internal
  * @module
@@ -16,7 +15,7 @@ const SPARE_BYTES = 1 << 20;
 const SPARE_KEYS = 1 << 18;
 
 /** The log the last finished run gave back, for the next one. */
-let spare: KeyLog<unknown> | undefined;
+let spare: KeyLog | undefined;
 
 /**
  * The keys of a stateful step with recovery, written as UTF-8 as each key is added to the step's
@@ -26,22 +25,17 @@ let spare: KeyLog<unknown> | undefined;
  * (with 100,000 keys, the first barrier of a run took 2 ms instead of 4.5, and adding the keys
  * about 1.5 ms more, spread over the epoch).
  *
- * It also keeps each key's item (the step's entry), so that a pass over all keys can be a plain
- * loop over an array rather than the map's `forEach`, which calls a function per key.
- *
  * ```ts
- * const log = new KeyLog<{ n: number }>();
- * log.append('a', { n: 1 });
- * log.append('bé', { n: 2 });
+ * const log = new KeyLog();
+ * log.append('a');
+ * log.append('bé');
  * log.count; // 2
  * log.lens(); // Uint32Array [1, 3]
- * log.items(); // [{ n: 1 }, { n: 2 }]
  * ```
  */
-export class KeyLog<T> {
+export class KeyLog {
   private keyLens = new Uint32Array(FIRST_KEYS);
   private keyBytes = new Uint8Array(FIRST_BYTES);
-  private readonly added: T[] = [];
   /** How many keys it holds. */
   count = 0;
   private used = 0;
@@ -52,29 +46,27 @@ export class KeyLog<T> {
    * process to the next: the engine drops optimised code that inlined a method of a class once no
    * object of that class is left.
    */
-  static acquire<T>(): KeyLog<T> {
-    const log = (spare ?? new KeyLog<unknown>()) as KeyLog<T>;
+  static acquire(): KeyLog {
+    const log = spare ?? new KeyLog();
     spare = undefined;
     return log;
   }
 
   /**
    * Empties the log and keeps it for the next {@link KeyLog.acquire}, with its buffers cut down to
-   * at most 1 MiB each, and lets go of the items. Neither the log nor the views it gave out may be
-   * used after: the next run that acquires it writes over them.
+   * at most 1 MiB each. Neither the log nor the views it gave out may be used after: the next run
+   * that acquires it writes over them.
    */
   release(): void {
-    this.added.length = 0;
     this.keyLens = this.keyLens.length > SPARE_KEYS ? new Uint32Array(SPARE_KEYS) : this.keyLens;
     this.keyBytes = this.keyBytes.length > SPARE_BYTES ? new Uint8Array(SPARE_BYTES) : this.keyBytes;
     this.count = 0;
     this.used = 0;
-    spare ??= this as KeyLog<unknown>;
+    spare ??= this;
   }
 
-  /** Adds a key at the end, with its item. */
-  append(key: string, item: T): void {
-    this.added.push(item);
+  /** Adds a key at the end. */
+  append(key: string): void {
     const pos = this.used;
     if (this.keyBytes.length - pos < 3 * key.length) this.keyBytes = grown(this.keyBytes, pos, 3 * key.length);
     const size = putUtf8(key, this.keyBytes, pos);
@@ -97,10 +89,5 @@ export class KeyLog<T> {
   /** The keys' bytes, one after another: a view, which later appends leave as it is. */
   bytes(): Uint8Array {
     return this.keyBytes.subarray(0, this.used);
-  }
-
-  /** Each key's item, in order: the log's own array, which later appends add to. */
-  items(): readonly T[] {
-    return this.added;
   }
 }

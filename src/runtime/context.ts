@@ -171,11 +171,7 @@ export class RunContext {
   }
 }
 
-/**
- * The error for state of `key` in step `stepId` that the serde could not write.
- * @internal
- */
-export function unserializable(stepId: string, key: string, state: unknown, err: unknown): StepError {
+function unserializable(stepId: string, key: string, state: unknown, err: unknown): StepError {
   return new StepError(
     stepId,
     // The cause's message may end with a full stop of its own.

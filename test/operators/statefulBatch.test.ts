@@ -532,7 +532,7 @@ describe('statefulBatch: snapshots and resume', () => {
     expect(out).toEqual([['k', 6]]);
   });
 
-  it('a snapshot() that throws fails naming step and key, whether every key changed or some, and stores nothing of that epoch', async () => {
+  it('a throwing snapshot() fails naming step and key, whether every key changed or some, and stores nothing of that epoch', async () => {
     const builder: Builder = (resume: number | undefined) => {
       let sum = resume ?? 0;
       return {
@@ -565,7 +565,7 @@ describe('statefulBatch: snapshots and resume', () => {
       runMain(flowWith(items, builder, [], { batchSize: 300 }), { recovery: new RecoveryConfig(dir), epochInterval: 0 });
     // Epochs of 300 items over 300 keys, more than the step lists: epoch 1 sets every key to 1, and
     // epoch 2 changes every key again, k150 too much. Its snapshot of every key (in a run that
-    // resumed no key, taken in a loop over the step's entries) fails.
+    // resumed no key, with the keys from the step's key log) fails.
     const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
     const ones = Object.fromEntries(keys.map((k) => [k, 1]));
     const epoch1 = keys.map((k) => [k, 1]);

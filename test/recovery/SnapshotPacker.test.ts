@@ -180,8 +180,8 @@ describe('SnapshotPacker', () => {
 
   it('writes keys given as UTF-8 for a run of states, as add() would have, and remembers them', () => {
     const packer = new SnapshotPacker();
-    const log = new KeyLog<string>();
-    for (const k of ['a', 'bé', '', '🔑']) log.append(k, k);
+    const log = new KeyLog();
+    for (const k of ['a', 'bé', '', '🔑']) log.append(k);
     packer.add('other', 'x', 0);
     const from = packer.length;
     for (const v of [1, undefined, 'three', 4]) packer.addState(v);

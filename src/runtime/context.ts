@@ -172,10 +172,11 @@ export class RunContext {
 }
 
 function unserializable(stepId: string, key: string, state: unknown, err: unknown): StepError {
+  // The cause's message may end with a full stop of its own; a serde may throw something else than an Error.
+  const cause = (err instanceof Error ? err.message : String(err)).replace(/\.$/, '');
   return new StepError(
     stepId,
-    // The cause's message may end with a full stop of its own.
-    `state cannot be serialized (${describeValue(state)}): ${String((err as Error).message).replace(/\.$/, '')}. ` +
+    `state cannot be serialized (${describeValue(state)}): ${cause}. ` +
       'Keep state to plain data (objects, arrays, Map, Set, Date, BigInt, typed arrays) or give RecoveryConfig a serde.',
     { key, cause: err },
   );

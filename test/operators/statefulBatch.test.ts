@@ -592,6 +592,34 @@ describe('statefulBatch: snapshots and resume', () => {
     expect(stored(dir2)).toEqual(ones);
   });
 
+  it('a serde that throws something else than an Error fails naming step, key and what it threw', async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const serde = {
+      serialize: (v: unknown) => {
+        if (v === 3) throw 'three is not allowed';
+        return new TextEncoder().encode(JSON.stringify(v));
+      },
+      deserialize: (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as unknown,
+    };
+    const builder: Builder = () => {
+      let sum = 0;
+      return {
+        onBatch(values: number[]) {
+          for (const v of values) sum += v;
+          return 'retain';
+        },
+        snapshot: () => sum,
+      };
+    };
+    const err = await stepError(runMain(flowWith([['k', 1], ['k', 2]], builder, []), { recovery: new RecoveryConfig(dir, { serde }), epochInterval: 0 }));
+    expect(err.key).toBe('k');
+    expect(err.message).toBe(
+      `step 'f.s', key "k": state cannot be serialized (number 3): three is not allowed. ` +
+        'Keep state to plain data (objects, arrays, Map, Set, Date, BigInt, typed arrays) or give RecoveryConfig a serde.',
+    );
+  });
+
   it('without recovery, unserializable state is fine', async () => {
     const out: unknown[] = [];
     await runMain(

@@ -40,6 +40,24 @@ function flowWith(items: unknown[], builder: Builder, out: unknown[], opts: { ba
   return flow;
 }
 
+/**
+ * A running sum per key, from its stored state after a resume; `snapshot` turns the sum into what
+ * the key stores (by default the sum itself).
+ */
+function runningSum(snapshot: (sum: number) => unknown = (sum) => sum): Builder {
+  return (resume: number | undefined) => {
+    let sum = resume ?? 0;
+    return {
+      onBatch(values: number[], emit) {
+        for (const v of values) sum += v;
+        emit(sum);
+        return 'retain';
+      },
+      snapshot: () => snapshot(sum),
+    };
+  };
+}
+
 async function stepError(p: Promise<unknown>): Promise<StepError> {
   const err = await p.then(
     () => undefined,
@@ -510,17 +528,7 @@ describe('statefulBatch: snapshots and resume', () => {
       deserialize: (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as unknown,
     };
     const recovery = new RecoveryConfig(dir, { serde });
-    const builder: Builder = (resume: number | undefined) => {
-      let sum = resume ?? 0;
-      return {
-        onBatch(values: number[], emit) {
-          for (const v of values) sum += v;
-          emit(sum);
-          return 'retain';
-        },
-        snapshot: () => sum,
-      };
-    };
+    const builder = runningSum();
     const err = await stepError(runMain(flowWith([['k', 1], ['k', 2]], builder, []), { recovery, epochInterval: 0 }));
     expect(err.stepId).toBe('f.s');
     expect(err.key).toBe('k');
@@ -533,21 +541,11 @@ describe('statefulBatch: snapshots and resume', () => {
   });
 
   it('a throwing snapshot() fails naming step and key, whether every key changed or some, and stores nothing of that epoch', async () => {
-    const builder: Builder = (resume: number | undefined) => {
-      let sum = resume ?? 0;
-      return {
-        onBatch(values: number[], emit) {
-          for (const v of values) sum += v;
-          emit(sum);
-          return 'retain';
-        },
-        snapshot: () => {
-          if (sum > 100) throw new Error(`too big: ${sum}`);
-          // A state the serde cannot write.
-          return sum === 42 ? { sum, fn: () => sum } : sum;
-        },
-      };
-    };
+    const builder = runningSum((sum) => {
+      if (sum > 100) throw new Error(`too big: ${sum}`);
+      // A state the serde cannot write.
+      return sum === 42 ? { sum, fn: () => sum } : sum;
+    });
     const fresh = () => {
       const dir = tempDir();
       initDbDir(dir, 1);
@@ -602,17 +600,7 @@ describe('statefulBatch: snapshots and resume', () => {
       },
       deserialize: (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as unknown,
     };
-    const builder: Builder = () => {
-      let sum = 0;
-      return {
-        onBatch(values: number[]) {
-          for (const v of values) sum += v;
-          return 'retain';
-        },
-        snapshot: () => sum,
-      };
-    };
-    const err = await stepError(runMain(flowWith([['k', 1], ['k', 2]], builder, []), { recovery: new RecoveryConfig(dir, { serde }), epochInterval: 0 }));
+    const err = await stepError(runMain(flowWith([['k', 1], ['k', 2]], runningSum(), []), { recovery: new RecoveryConfig(dir, { serde }), epochInterval: 0 }));
     expect(err.key).toBe('k');
     expect(err.message).toBe(
       `step 'f.s', key "k": state cannot be serialized (number 3): three is not allowed. ` +

@@ -4,7 +4,7 @@
  * @internal
  * @module
  */
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { RecoveryError } from './errors.js';
 import { PartitionGc } from './gc.js';
 import { LoadedStates } from './loaded.js';
@@ -37,6 +37,8 @@ export class Partition {
   readonly partIndex: number;
   readonly gc: PartitionGc;
   private readonly db: Database.Database;
+  /** A read-only connection to the same file, while {@link Partition.holdWal} holds it. */
+  private walHolder: Database.Database | undefined;
   private readonly latestEx: Database.Statement;
   private readonly minFront: Database.Statement;
   private readonly loadStmt: Database.Statement;
@@ -209,7 +211,39 @@ export class Partition {
     this.db.pragma(`synchronous = ${durable ? 'FULL' : 'NORMAL'}`);
   }
 
-  close(): void {
-    this.db.close();
+  /**
+   * Opens a second, read-only connection to the file and reads through it, so that SQLite counts the
+   * file as open elsewhere: closing this connection then makes no checkpoint. SQLite copies the WAL
+   * into the file and deletes it when the last connection to a file closes, and a read-only
+   * connection, which cannot write the file, never does. See {@link Partition.close}.
+   *
+   * Best effort: when the second connection cannot be opened, the file is closed as usual.
+   */
+  holdWal(): void {
+    if (this.walHolder !== undefined) return;
+    let holder: Database.Database | undefined;
+    try {
+      holder = new Database(this.path, { readonly: true, fileMustExist: true });
+      holder.prepare('SELECT part_index FROM parts').get();
+      this.walHolder = holder;
+    } catch {
+      holder?.close();
+    }
+  }
+
+  /**
+   * Closes the file. With `keepWal`, after {@link Partition.holdWal}, the WAL stays beside it as it
+   * is, for the next connection to read and copy in. Otherwise, as the last connection, this one
+   * copies the WAL into the file and deletes it.
+   */
+  close(keepWal = false): void {
+    const holder = this.walHolder;
+    this.walHolder = undefined;
+    try {
+      if (!keepWal) holder?.close();
+      this.db.close();
+    } finally {
+      if (keepWal) holder?.close();
+    }
   }
 }

@@ -352,6 +352,34 @@ export class RecoveryStore {
    * call twice. A failed collection is left to the next run.
    */
   close(): void {
+    this.closeFiles(false);
+  }
+
+  /**
+   * Has each partition file held open by a second, read-only connection, so that
+   * {@link RecoveryStore.closeKeepingWal} can close the store without a checkpoint. A writer thread
+   * does this for each run it serves.
+   * @internal
+   */
+  holdWal(): void {
+    this.assertOpen();
+    for (const p of this.parts) p.holdWal();
+  }
+
+  /**
+   * Closes the store as {@link RecoveryStore.close} does, but leaves each partition's WAL in place
+   * (after {@link RecoveryStore.holdWal}): the last commits stay in the `-wal` files, which the next
+   * connection reads, and a later checkpoint copies into the files. The close then costs no copy of
+   * the last epoch, and no sync of the files. Call it only after a commit made with
+   * {@link RecoveryStore.setDurable} on, which synced the WAL: the files are then at rest and up to
+   * date, as after {@link RecoveryStore.close}.
+   * @internal
+   */
+  closeKeepingWal(): void {
+    this.closeFiles(true);
+  }
+
+  private closeFiles(keepWal: boolean): void {
     if (this.closed) return;
     this.closed = true;
     try {
@@ -359,7 +387,7 @@ export class RecoveryStore {
     } catch {
       // Nothing is lost: the next run's first commits collect the same rows.
     } finally {
-      for (const p of this.parts) p.close();
+      for (const p of this.parts) p.close(keepWal);
     }
   }
 

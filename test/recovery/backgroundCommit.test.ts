@@ -13,7 +13,7 @@ import { packSnapshots } from '../../src/recovery/packSnapshots.js';
 import { SnapshotPacker } from '../../src/recovery/SnapshotPacker.js';
 import { Committer } from '../../src/runtime/Committer.js';
 import type { SnapshotRecord } from '../../src/recovery/store.js';
-import { partFiles, tempDir } from './support.js';
+import { copyPartition, partFiles, tempDir } from './support.js';
 
 describe('packed snapshots', () => {
   it('cross to another thread and are committed record for record', () => {
@@ -128,10 +128,53 @@ describe('commits on the background writer thread', () => {
     const out: unknown[] = [];
     for (let run = 0; run < 3; run++) {
       await runMain(sumFlow(inp, out), { epochInterval: 0, recovery });
-      // The run's last commit closed the store on the writer's side: its WAL is copied back and gone.
-      expect(existsSync(`${partFiles(dir)[0]!}-wal`)).toBe(false);
+      // The run's last commit, on the writer thread, stays in the WAL, which the next run reads.
+      expect(existsSync(`${partFiles(dir)[0]!}-wal`)).toBe(true);
     }
     expect(out).toEqual([['a', 1], ['b', 2], ['a', 11], ['c', 5], ['b', 102]]);
+  });
+
+  it("leave a run's last commit in the WAL, synced, where the partition's -wal file carries it", async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const recovery = new RecoveryConfig(dir, { backgroundCommitFrom: 0 });
+    const inp: Item[] = [['a', 1], ['b', 2], ['a', 3], TestingSource.EOF(), ['a', 10]];
+    const out: unknown[] = [];
+    const first = await runMain(sumFlow(inp, out), { epochInterval: 0, recovery });
+    expect(first.reason).toBe('eof');
+    const part = partFiles(dir)[0]!;
+    expect(statSync(`${part}-wal`).size).toBeGreaterThan(0);
+
+    // Its -wal file holds the last epoch: a copy of the partition with it resumes after the EOF.
+    const copy = tempDir();
+    copyPartition(part, join(copy, 'part-0.sqlite3'));
+    const store = RecoveryStore.open(copy);
+    const sums = store.loadSnapshots().get('bg.sum')!;
+    expect(store.resumeEpoch).toBe(first.lastEpoch + 1);
+    store.close();
+    expect(new Map([...sums].map(([k, b]) => [k, v8Serde.deserialize(b)]))).toEqual(new Map([['a', 4], ['b', 2]]));
+
+    // The next run reads it from there too.
+    await runMain(sumFlow(inp, out), { epochInterval: 0, recovery });
+    expect(out).toEqual([['a', 1], ['b', 2], ['a', 4], ['a', 14]]);
+  });
+
+  it('copy the WAL into the file at close when a run ends without a last commit', async () => {
+    const dir = tempDir();
+    initDbDir(dir, 1);
+    const recovery = new RecoveryConfig(dir, { backgroundCommitFrom: 0 });
+    const inp: Item[] = Array.from({ length: 2000 }, (_, i): Item => [`k${i % 10}`, i]);
+    inp.splice(1500, 0, TestingSource.ABORT());
+    const out: unknown[] = [];
+    const r = await runMain(sumFlow(inp, out), { epochInterval: 0, recovery });
+    expect(r.reason).toBe('aborted');
+    // Its commits were not synced one by one: the close copied them into the file, synced it and
+    // removed the WAL, as the last connection to a file does.
+    expect(r.lastEpoch).toBeGreaterThanOrEqual(1);
+    expect(existsSync(`${partFiles(dir)[0]!}-wal`)).toBe(false);
+    const store = RecoveryStore.open(dir);
+    expect(store.resumeEpoch).toBe(r.lastEpoch + 1);
+    store.close();
   });
 
   it('report a failed commit as a RecoveryError, and the run stops', async () => {

@@ -11,8 +11,13 @@ const hasStrace = spawnSync('strace', ['-o', '/dev/null', 'true'], { stdio: 'ign
 
 interface Traced {
   status: number | null;
-  /** The WAL fsyncs and the sink's `wrote`/`committed` lines, in the order the process made them. */
+  /**
+   * The WAL's writes (`walwrite`) and fsyncs (`sync`) and the sink's `wrote`/`committed` lines, in
+   * the order the process made them.
+   */
   events: string[];
+  /** The partition file. */
+  part: string;
 }
 
 /** Runs test/fixtures/commitLog.ts under strace with 10 ms epochs. */
@@ -23,7 +28,7 @@ function tracedRun(actsOnCommit: boolean, extraArgs: string[] = []): Traced {
   const trace = join(dir, 'trace.txt');
   const r = spawnSync(
     'strace',
-    ['-f', '-y', '-s', '64', '-e', 'trace=fsync,fdatasync,write', '-o', trace, process.execPath, WEIR, 'run', 'test/fixtures/commitLog.ts', '-r', db, '-s', '0.01', '-b', '0', ...extraArgs],
+    ['-f', '-y', '-s', '64', '-e', 'trace=fsync,fdatasync,write,pwrite64', '-o', trace, process.execPath, WEIR, 'run', 'test/fixtures/commitLog.ts', '-r', db, '-s', '0.01', '-b', '0', ...extraArgs],
     { cwd: ROOT, env: { ...process.env, WEIR_TEST_ACTS_ON_COMMIT: actsOnCommit ? '1' : '0' }, encoding: 'utf8' },
   );
   if (r.error !== undefined || !existsSync(trace)) throw new Error(`strace could not trace the run: ${r.error?.message ?? r.stderr.slice(-500)}`);
@@ -37,10 +42,11 @@ function tracedRun(actsOnCommit: boolean, extraArgs: string[] = []): Traced {
       if (line.includes('<unfinished ...>')) syncing.add(pid);
       else events.push('sync');
     } else if (/<\.\.\. f(?:data)?sync resumed>/.test(line) && syncing.delete(pid)) events.push('sync');
+    if (/pwrite64\(\d+<[^>]*part-0\.sqlite3-wal>/.test(line)) events.push('walwrite');
     const m = /write\(1<[^>]*>, "((?:wrote|committed) \d+)\\n"/.exec(line);
     if (m) events.push(m[1]!);
   }
-  return { status: r.status, events };
+  return { status: r.status, events, part: join(db, 'part-0.sqlite3') };
 }
 
 /** For each `committed` line: whether the WAL was fsynced since the previous one. */
@@ -72,6 +78,16 @@ describe.skipIf(!hasStrace && process.env.CI !== 'true')('durable commits when a
     const synced = syncedBeforeEachCommitted(events);
     expect(synced.length).toBeGreaterThanOrEqual(10);
     expect(synced.every(Boolean), events.join(' ')).toBe(true);
+  });
+
+  it("syncs a run's last commit on the writer thread, and leaves it in the WAL", () => {
+    const { status, events, part } = tracedRun(false, ['--background-commit-from', '0']);
+    expect(status).toBe(0);
+    // The close makes no checkpoint: the WAL stays, and it was synced after its last write.
+    expect(existsSync(`${part}-wal`)).toBe(true);
+    const lastWrite = events.lastIndexOf('walwrite');
+    expect(lastWrite).toBeGreaterThan(0);
+    expect(events.slice(lastWrite + 1), events.slice(-20).join(' ')).toContain('sync');
   });
 
   it('leaves the WAL to the checkpoint at close when nothing acts on a commit', () => {

@@ -134,7 +134,7 @@ describe('commits on the background writer thread', () => {
     expect(out).toEqual([['a', 1], ['b', 2], ['a', 11], ['c', 5], ['b', 102]]);
   });
 
-  it("leave a run's last commit in the WAL, synced, where the partition's -wal file carries it", async () => {
+  it("leave a run's last commit in the WAL, from which a copy of the partition with its -wal file resumes", async () => {
     const dir = tempDir();
     initDbDir(dir, 1);
     const recovery = new RecoveryConfig(dir, { backgroundCommitFrom: 0 });
